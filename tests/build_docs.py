@@ -1,0 +1,89 @@
+"""Render the course website into `_site/` (run by `make docs`).
+
+The notebooks are the source. A staged copy in `_build/site/` makes them readable by any
+Quarto-compatible renderer: nbdev's own directives (`#| export`, `#| hide`, ...) are removed,
+hidden cells dropped, nbval markers stripped, and exercise solutions folded. The root
+`_quarto.yml` is used as it is, with only its output folder pointed back at `_site/`.
+smalldocs (pure Python) renders it here; where Quarto is installed, `quarto render
+_build/site` renders the same staged copy.
+"""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE, SITE = ROOT / "_build" / "site", ROOT / "_site"
+NBDEV_DIRECTIVES = ("export", "exporti", "exports", "hide", "default_exp", "eval", "exec_doc", "hide_line", "filter_stream")
+NBVAL_MARKERS = re.compile(r"^# NBVAL_\w+\s*$\n?", re.M)
+
+
+def directives(source: str) -> list[str]:
+    "The `#|` option lines at the top of a cell."
+    lines = []
+    for line in source.splitlines():
+        if not line.startswith("#|"): break
+        lines.append(line)
+    return lines
+
+
+def stage_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    "The cell as the site shows it, or None to drop it."
+    if cell.cell_type != "code": return cell
+    options = directives(cell.source)
+    names = [re.split(r"[\s:]", line[2:].strip())[0] for line in options]
+    if "hide" in names or "default_exp" in names: return None
+    kept = [line for line, name in zip(options, names) if name not in NBDEV_DIRECTIVES]
+    body = NBVAL_MARKERS.sub("", "\n".join(cell.source.splitlines()[len(options):]))
+    if "### BEGIN SOLUTION" in body:
+        kept += ["#| code-fold: true", '#| code-summary: "Show a solution"']
+        body = re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", "", body, flags=re.M)
+    cell.source = "\n".join(kept + [body]).strip("\n")
+    return cell if cell.source.strip() or cell.get("outputs") else None
+
+
+def stage(source_root: Path = ROOT, stage_dir: Path = STAGE, site_dir: Path = SITE) -> list[Path]:
+    "Copy `_quarto.yml` and the notebooks it renders into `stage_dir`; returns the staged notebooks."
+    config = yaml.safe_load((source_root / "_quarto.yml").read_text())
+    if stage_dir.exists(): shutil.rmtree(stage_dir)
+    stage_dir.mkdir(parents=True)
+    config["project"]["output-dir"] = str(site_dir)
+    (stage_dir / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    staged = []
+    for rel in config["project"]["render"]:
+        nb = nbformat.read(source_root / rel, as_version=4)
+        nb.cells = [c for c in (stage_cell(c) for c in nb.cells) if c is not None]
+        target = stage_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+        staged.append(target)
+    index = "nbs/index.ipynb"
+    if index in config["project"]["render"]:  # the site's front page sends readers to the course's index
+        (stage_dir / "index.qmd").write_text(f'---\ntitle: "{config["website"]["title"]}"\n---\n\n'
+                                             '<meta http-equiv="refresh" content="0; url=nbs/index.html">\n\n'
+                                             "[Go to the course](nbs/index.ipynb)\n")
+        config["project"]["render"].insert(0, "index.qmd")
+        (stage_dir / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    for item in (source_root / "nbs").iterdir():  # data and images the pages link to
+        if item.is_dir() and item.name in ("data", "images"):
+            shutil.copytree(item, stage_dir / "nbs" / item.name)
+    return staged
+
+
+def main() -> int:
+    staged = stage()
+    print(f"staged {len(staged)} pages in {STAGE.relative_to(ROOT)}")
+    smalldocs = Path(sys.executable).parent / "smalldocs"
+    result = subprocess.run([str(smalldocs), "render", str(STAGE)])
+    if result.returncode == 0:
+        pages = sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html"))
+        print(f"site written to {SITE.relative_to(ROOT)}/: {len(pages)} pages ({', '.join(pages)})")
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
