@@ -124,34 +124,39 @@ def _api_key(api_key: str | None, who: str) -> str:
                          f"environment variable {API_KEY_VARIABLE} (for example to secrets.token_urlsafe(32)).")
     return api_key
 
-# %% ../nbs/06_model_apis.ipynb #0a6772db
-def _default_labeller() -> Callable:
-    from course_utils.pretrained import classify_image
-    lock = threading.Lock()
-    def label(image: np.ndarray, top_k: int) -> list[tuple[str, float]]:
-        with lock: return classify_image(image, top_k=top_k)
-    return label
+# %% ../nbs/06_model_apis.ipynb #8696c3c3
+_model_thread, _model_thread_lock = None, threading.Lock()
 
-def _default_embedder() -> Callable:
+def _on_model_thread(function: Callable, *args):
+    "Run `function(*args)` on the one thread that runs the models, and wait for its result."
+    global _model_thread
+    with _model_thread_lock:
+        if _model_thread is None:
+            import concurrent.futures
+            _model_thread = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+    return _model_thread.submit(function, *args).result()
+
+def _default_labeller(image: np.ndarray, top_k: int) -> list[tuple[str, float]]:
+    from course_utils.pretrained import classify_image
+    return _on_model_thread(classify_image, image, top_k)
+
+def _default_embedder(texts: list[str]) -> np.ndarray:
     from course_utils.pretrained import embed
-    lock = threading.Lock()
-    def embed_texts(texts: list[str]) -> np.ndarray:
-        with lock: return embed(texts)
-    return embed_texts
+    return _on_model_thread(embed, texts)
 
 def _validation_message(errors: Sequence[dict]) -> str:
     "Pydantic's validation errors as one readable line: 'body.maxResults: Input should be ...'."
     parts = [f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}" for error in errors[:3]]
     return "invalid request: " + "; ".join(parts) + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
 
-# %% ../nbs/06_model_apis.ipynb #71321af7
+# %% ../nbs/06_model_apis.ipynb #52949ef5
 def create_app(api_key: str | None = None, max_body_bytes: int = 1_000_000, max_texts: int = 64,
                labeller: Callable | None = None, embedder: Callable | None = None,
-               fail_rate: float = 0.0, seed: int = 0):
+               fail_rate: float = 0.0, seed: int = 0, preload: bool = True):
     """A FastAPI model service: label detection and embeddings, behind an API key (`api_key` or $COURSE_MODEL_API_KEY).
 
-    `labeller(image, top_k)` and `embedder(texts)` default to the packaged models; `fail_rate` answers that share of
-    model requests with 503 (seeded), to rehearse failures."""
+    `labeller(image, top_k)` and `embedder(texts)` default to the packaged models, loaded at once unless `preload`
+    is False; `fail_rate` answers that share of model requests with 503 (seeded), to rehearse failures."""
     from typing import Annotated
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.exceptions import RequestValidationError
@@ -163,7 +168,9 @@ def create_app(api_key: str | None = None, max_body_bytes: int = 1_000_000, max_
     if not isinstance(max_body_bytes, int) or max_body_bytes < 1024:
         raise ValueError(f"max_body_bytes must be an integer of at least 1024, not {max_body_bytes!r}.")
     if not 0 <= fail_rate < 1: raise ValueError(f"fail_rate must be in [0, 1), not {fail_rate!r}.")
-    labeller, embedder = labeller or _default_labeller(), embedder or _default_embedder()
+    labeller, embedder = labeller or _default_labeller, embedder or _default_embedder
+    if preload:  # load the models now: the first request must not pay for it (and time out)
+        labeller(np.zeros((32, 32, 3), np.uint8), 1); embedder(["warm-up"])
     chaos, chaos_lock = random.Random(seed), threading.Lock()
 
     class Image(BaseModel):
