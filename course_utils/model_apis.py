@@ -8,9 +8,10 @@ __all__ = ['API_KEY_VARIABLE', 'logger', 'HOSTED_LLMS', 'ex1', 'CAT_SCORES', 'ex
            'ServiceUnavailable', 'ModelClient', 'redact', 'decide', 'latency_summary', 'get_secret',
            'hosted_llm_request', 'hosted_llm_answer']
 
-# %% ../nbs/06_model_apis.ipynb #bfb385e9
+# %% ../nbs/06_model_apis.ipynb #9f74509c
 import base64
 import binascii
+import contextlib
 import io
 import ipaddress
 import logging
@@ -124,7 +125,7 @@ def _api_key(api_key: str | None, who: str) -> str:
                          f"environment variable {API_KEY_VARIABLE} (for example to secrets.token_urlsafe(32)).")
     return api_key
 
-# %% ../nbs/06_model_apis.ipynb #8696c3c3
+# %% ../nbs/06_model_apis.ipynb #3c34ebc7
 _model_thread, _model_thread_lock = None, threading.Lock()
 
 def _on_model_thread(function: Callable, *args):
@@ -144,12 +145,19 @@ def _default_embedder(texts: list[str]) -> np.ndarray:
     from course_utils.pretrained import embed
     return _on_model_thread(embed, texts)
 
+@contextlib.contextmanager
+def _server_timing(response):
+    "Time the block and report it in the standard `Server-Timing` header: 'model;dur=<milliseconds>'."
+    start = time.perf_counter()
+    yield
+    response.headers["Server-Timing"] = f"model;dur={(time.perf_counter() - start) * 1000:.1f}"
+
 def _validation_message(errors: Sequence[dict]) -> str:
     "Pydantic's validation errors as one readable line: 'body.maxResults: Input should be ...'."
     parts = [f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}" for error in errors[:3]]
     return "invalid request: " + "; ".join(parts) + (f" (and {len(errors) - 3} more)" if len(errors) > 3 else "")
 
-# %% ../nbs/06_model_apis.ipynb #52949ef5
+# %% ../nbs/06_model_apis.ipynb #0a966b13
 def create_app(api_key: str | None = None, max_body_bytes: int = 1_000_000, max_texts: int = 64,
                labeller: Callable | None = None, embedder: Callable | None = None,
                fail_rate: float = 0.0, seed: int = 0, preload: bool = True):
@@ -158,7 +166,7 @@ def create_app(api_key: str | None = None, max_body_bytes: int = 1_000_000, max_
     `labeller(image, top_k)` and `embedder(texts)` default to the packaged models, loaded at once unless `preload`
     is False; `fail_rate` answers that share of model requests with 503 (seeded), to rehearse failures."""
     from typing import Annotated
-    from fastapi import Depends, FastAPI, HTTPException, Request
+    from fastapi import Depends, FastAPI, HTTPException, Request, Response
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from pydantic import BaseModel, ConfigDict, Field
@@ -213,19 +221,19 @@ def create_app(api_key: str | None = None, max_body_bytes: int = 1_000_000, max_
         return {"status": "ok", "endpoints": ["/v1/label-detection", "/v1/embeddings"]}
 
     @app.post("/v1/label-detection", dependencies=[Depends(check_key)])
-    def label_detection(request: LabelRequest) -> dict:
+    def label_detection(request: LabelRequest, response: Response) -> dict:
         maybe_fail()
         try: image = decode_image(request.image.content)
         except ImageTooLarge as error: raise HTTPException(413, str(error))
         except ValueError as error: raise HTTPException(400, str(error))
-        labels = labeller(image, request.maxResults)
+        with _server_timing(response): labels = labeller(image, request.maxResults)
         return {"labelAnnotations": [{"description": label, "score": round(float(score), 4)} for label, score in labels],
                 "model": "efficientnet-lite0 (ImageNet, 1,000 classes)"}
 
     @app.post("/v1/embeddings", dependencies=[Depends(check_key)])
-    def embeddings(request: EmbeddingRequest) -> dict:
+    def embeddings(request: EmbeddingRequest, response: Response) -> dict:
         maybe_fail()
-        vectors = np.asarray(embedder(request.input), dtype=np.float32)
+        with _server_timing(response): vectors = np.asarray(embedder(request.input), dtype=np.float32)
         return {"data": [{"index": i, "embedding": [round(float(v), 6) for v in vector]} for i, vector in enumerate(vectors)],
                 "model": "all-MiniLM-L6-v2"}
 
@@ -308,7 +316,7 @@ def _retry_after(response) -> float | None:
     try: return max(0.0, float(value))
     except ValueError: return None
 
-# %% ../nbs/06_model_apis.ipynb #ef78fdba
+# %% ../nbs/06_model_apis.ipynb #b4698278
 class ModelClient:
     "HTTP client of the model service: timeouts, retries with exponential backoff on transient errors, counters, fallback."
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 10.0, retries: int = 3,
@@ -334,8 +342,8 @@ class ModelClient:
         return f"ModelClient({self.base_url!r}, key {mask_secret(self._api_key)}, retries={self.retries}, fallback={self.fallback})"
 
     def reset_counters(self) -> None:
-        "Set every counter to 0 and forget the latencies."
-        with self._lock: self.counters, self.latencies_ms = dict.fromkeys(_COUNTERS, 0), []
+        "Set every counter to 0; forget the latencies (`latencies_ms`: round trips, `server_ms`: the service's model time)."
+        with self._lock: self.counters, self.latencies_ms, self.server_ms = dict.fromkeys(_COUNTERS, 0), [], []
 
     def _count(self, name: str, latency_ms: float | None = None) -> None:
         with self._lock:
@@ -346,7 +354,7 @@ class ModelClient:
     def __enter__(self) -> "ModelClient": return self
     def __exit__(self, *exc) -> None: self.close()
 
-# %% ../nbs/06_model_apis.ipynb #bbdd20aa
+# %% ../nbs/06_model_apis.ipynb #8bd85b46
 def _post(self: ModelClient, path: str, payload: dict) -> dict:
     "POST `payload` to `path`; retry transient failures with backoff; raise ModelAPIError or ServiceUnavailable."
     import httpx
@@ -366,6 +374,9 @@ def _post(self: ModelClient, path: str, payload: dict) -> dict:
                         attempt, mask_secret(self._api_key))
             if response.status_code < 400:
                 self._count("ok", latency_ms)
+                timing = re.search(r"model;dur=([\d.]+)", response.headers.get("server-timing", ""))
+                if timing:
+                    with self._lock: self.server_ms.append(float(timing.group(1)))
                 return response.json()
             if response.status_code != 429 and response.status_code < 500:
                 self._count("client_errors")

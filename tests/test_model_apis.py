@@ -152,6 +152,7 @@ def test_label_detection_answers_like_cloud_vision(api):
     response = api.post("/v1/label-detection", json=label_body(maxResults=2), headers=AUTH)
     assert response.status_code == 200
     assert response.json()["labelAnnotations"] == [{"description": "tabby", "score": 0.6}, {"description": "tiger cat", "score": 0.3}]
+    assert response.headers["server-timing"].startswith("model;dur=")
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-key-wrong-key-wrong"}, {"Authorization": KEY},
@@ -240,7 +241,8 @@ def scripted(statuses, headers=None):
         if isinstance(step, Exception): raise step
         if step == 200:
             return httpx.Response(200, json={"data": [{"index": 0, "embedding": [1.0, 0.0]}],
-                                             "labelAnnotations": [{"description": "tabby", "score": 0.9}]})
+                                             "labelAnnotations": [{"description": "tabby", "score": 0.9}]},
+                                  headers={"Server-Timing": "model;dur=12.5"})
         return httpx.Response(step, json={"error": {"status": step, "message": f"status {step} message"}}, headers=headers or {})
     return httpx.MockTransport(handler), requests
 
@@ -259,6 +261,7 @@ def test_transient_errors_are_retried_with_exponential_backoff(transient):
     client = client_for(transport, retries=3, backoff=0.1)
     assert client.embed(["hello"])["source"] == "service"
     assert len(requests) == 4 and client.counters["retries"] == 3 and client.counters["ok"] == 1
+    assert client.server_ms == [12.5] and len(client.latencies_ms) == 1
     for attempt, delay in enumerate(client.delays):
         assert 0.05 * 2 ** attempt <= delay <= 0.1 * 2 ** attempt  # exponential, with jitter in [half, full]
 
@@ -479,3 +482,19 @@ def test_exercise_3_p95():
     for good in (float(np.percentile(values, 95)), 870.0, m.latency_summary(values)["p95"]):
         assert_checks(m.ex3, {"p95_ms": good}, wrong=[{"p95_ms": float(np.median(values))}, {"p95_ms": float(values.mean())},
                                                        {"p95_ms": 1250.0}, {"p95_ms": "fast"}])
+
+
+def test_stored_lesson_outputs_hold_no_key():
+    "The lesson generates a key per run and must never print it: no bearer token or key-like string in its outputs."
+    import json, re
+    from pathlib import Path
+    notebook = json.loads((Path(__file__).resolve().parent.parent / "nbs" / "06_model_apis.ipynb").read_text())
+    texts = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            texts.append("".join(output.get("text", "")))
+            texts += ["".join(value) for kind, value in output.get("data", {}).items() if kind.startswith("text/")]
+    outputs = "\n".join(texts)
+    assert "labelAnnotations" in outputs, "the lesson's outputs are stored (make outputs)"
+    assert not re.search(r"Bearer [A-Za-z0-9_\-]{16,}", outputs)
+    assert not re.search(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])", outputs), "a token_urlsafe(32)-like string"
