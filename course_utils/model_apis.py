@@ -8,7 +8,7 @@ __all__ = ['API_KEY_VARIABLE', 'logger', 'HOSTED_LLMS', 'ex1', 'CAT_SCORES', 'ex
            'ServiceUnavailable', 'ModelClient', 'redact', 'decide', 'latency_summary', 'get_secret',
            'hosted_llm_request', 'hosted_llm_answer']
 
-# %% ../nbs/06_model_apis.ipynb #9f74509c
+# %% ../nbs/06_model_apis.ipynb #aebe99b7
 import base64
 import binascii
 import contextlib
@@ -22,7 +22,7 @@ import secrets
 import socket
 import threading
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -240,7 +240,7 @@ def create_app(api_key: str | None = None, max_body_bytes: int = 1_000_000, max_
     app.add_middleware(_BodySizeLimit, max_bytes=max_body_bytes)
     return app
 
-# %% ../nbs/06_model_apis.ipynb #c5bdb2b3
+# %% ../nbs/06_model_apis.ipynb #ed3f6583
 class ModelServer:
     "Serve an ASGI `app` with uvicorn in a background thread on a free loopback port; also a context manager."
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0, start_timeout: float = 20.0):
@@ -254,7 +254,7 @@ class ModelServer:
     @property
     def url(self) -> str:
         if not self.running: raise RuntimeError("the server is not running: call start() first.")
-        return f"http://{self.host}:{self.port}"
+        return f"http://{f'[{self.host}]' if ':' in self.host else self.host}:{self.port}"
 
     @property
     def running(self) -> bool:

@@ -358,6 +358,16 @@ def test_model_server_starts_serves_and_stops(app):
     with pytest.raises(httpx.ConnectError): httpx.get(f"{url}/health", timeout=5)
 
 
+def test_model_server_on_ipv6_loopback(app):
+    import socket
+    if not socket.has_ipv6: pytest.skip("no IPv6 on this machine")
+    try:
+        with m.ModelServer(app, host="::1") as server:
+            assert server.url.startswith("http://[::1]:")
+            assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
+    except OSError as error: pytest.skip(f"IPv6 loopback unavailable: {error}")
+
+
 def test_200_concurrent_requests_none_lost_or_mismatched(app):
     texts = [f"request {i}: {secrets.token_hex(4)}" for i in range(200)]
     start = time.monotonic()
