@@ -36,7 +36,7 @@ def _keras():
     import keras
     return keras
 
-# %% ../nbs/05_keras_mnist.ipynb #c9be570d
+# %% ../nbs/05_keras_mnist.ipynb #19061298
 PIPELINE = (("data", "load_mnist()"), ("preprocessing", "preprocess()\n÷255, reshape"),
             ("model", "keras.Sequential"), ("training", "compile()\nfit()"),
             ("evaluation", "evaluate()\nevaluate_model()"), ("deployment", "save()\nload_model()"))
@@ -45,11 +45,14 @@ def plot_pipeline(stages: Sequence[tuple[str, str]] = PIPELINE) -> plt.Figure:
     "The training pipeline as a row of boxes, each with the call that does that step."
     if not stages or any(len(s) != 2 for s in stages): raise ValueError("stages should be (name, call) pairs.")
     fig, ax = plt.subplots(figsize=(1.9 * len(stages), 1.5))
+    boxes = []
     for i, (name, call) in enumerate(stages):
-        ax.text(i, 0.25, name, ha="center", va="center", fontsize=11, weight="bold",
-                bbox=dict(boxstyle="round,pad=0.5", facecolor="#dbe9f6", edgecolor="#3a6ea5"))
+        boxes.append(ax.text(i, 0.25, name, ha="center", va="center", fontsize=10.5, weight="bold",
+                             bbox=dict(boxstyle="round,pad=0.4", facecolor="#dbe9f6", edgecolor="#3a6ea5")))
         ax.text(i, -0.45, call, ha="center", va="center", fontsize=8.5, family="monospace")
-        if i: ax.annotate("", xy=(i - 0.42, 0.25), xytext=(i - 0.58, 0.25), arrowprops=dict(arrowstyle="-|>"))
+    for left, right in zip(boxes, boxes[1:]):  # arrows from box edge to box edge, whatever the names' lengths
+        ax.annotate("", xy=(0, 0.5), xycoords=right, xytext=(1, 0.5), textcoords=left,
+                    arrowprops=dict(arrowstyle="-|>", shrinkA=7, shrinkB=7))
     ax.set_xlim(-0.6, len(stages) - 0.4); ax.set_ylim(-0.85, 0.6); ax.axis("off")
     plt.close(fig)
     return fig
