@@ -218,7 +218,7 @@ def plot_history(histories: Mapping[str, Any], metrics: Sequence[str] = ("loss",
     plt.close(fig)
     return fig
 
-# %% ../nbs/05_keras_mnist.ipynb #4f72c980
+# %% ../nbs/05_keras_mnist.ipynb #84168561
 def _model_inputs(model: Any, images: Any) -> np.ndarray:
     "Raw images prepared for `model`'s input: flat (n, 784) for a dense model, (n, 28, 28, 1) for a CNN."
     shape = tuple(model.input_shape[1:])
@@ -229,10 +229,11 @@ def _model_inputs(model: Any, images: Any) -> np.ndarray:
 def predict_probabilities(model: Any, images: Any, batch_size: int = 256) -> np.ndarray:
     "The model's (n, 10) class probabilities for a batch of raw images."
     _check_count(batch_size=batch_size)
-    x = _model_inputs(model, images)
-    if len(x) <= 32:  # a few images: calling the model directly is quicker than predict() and compiles nothing
-        return np.asarray(_keras().ops.convert_to_numpy(model(x, training=False)))
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    x, ops = _model_inputs(model, images), _keras().ops
+    # calling the model batch by batch runs eagerly: unlike predict(), it compiles nothing, so it is quick for
+    # a single image and never re-traces when the batch size changes
+    return np.concatenate([ops.convert_to_numpy(model(x[i:i + batch_size], training=False))
+                           for i in range(0, len(x), batch_size)])
 
 # %% ../nbs/05_keras_mnist.ipynb #77c97931
 def plot_confusion(confusion: Any, title: str = "", normalize: bool = False) -> plt.Figure:

@@ -166,10 +166,11 @@ def test_model_builders_reject_bad_sizes(builder, kwargs):
 def test_predict_probabilities_prepares_raw_images_for_either_model(models, small):
     x_test = small[2]
     for model in models:
-        many = km.predict_probabilities(model, x_test)  # through model.predict
-        few = km.predict_probabilities(model, x_test[:5])  # through a direct call
+        many = km.predict_probabilities(model, x_test, batch_size=32)  # four batches, the last one smaller
+        few = km.predict_probabilities(model, x_test[:5])
         assert many.shape == (100, 10) and np.allclose(many.sum(axis=1), 1, atol=1e-5)
         assert np.allclose(many[:5], few, atol=1e-5)
+        assert np.allclose(many, model.predict(km._model_inputs(model, x_test), verbose=0), atol=1e-5)
     with pytest.raises(ValueError, match="batch_size"):
         km.predict_probabilities(models[0], x_test, batch_size=0)
 
