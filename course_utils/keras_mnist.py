@@ -134,7 +134,7 @@ def plot_digits(images: Any, titles: Sequence[str] | None = None, ncols: int = 1
     plt.close(fig)
     return fig
 
-# %% ../nbs/05_keras_mnist.ipynb #931416d3
+# %% ../nbs/05_keras_mnist.ipynb #f0ae903e
 def _as_labels(labels: Any, n: int | None = None, what: str = "labels") -> np.ndarray:
     "`labels` as a 1-D int64 array of digits 0-9, or a clear error."
     y = np.asarray(labels)
@@ -153,6 +153,8 @@ def plot_class_balance(y_train: Any, y_test: Any) -> plt.Figure:
                            "test": np.bincount(_as_labels(y_test, what="y_test"), minlength=NUM_CLASSES)})
     fig, ax = plt.subplots(figsize=(7, 2.6))
     counts.plot.bar(ax=ax, rot=0, color=["#3a6ea5", "#f0a030"], width=0.8)
+    ax.set_ylim(0, counts.to_numpy().max() * 1.3)  # room for the legend above the bars
+    ax.legend(ncol=2, loc="upper right", fontsize=8)
     ax.set_xlabel("digit"); ax.set_ylabel("images"); ax.set_title("Images per digit")
     fig.tight_layout()
     plt.close(fig)
