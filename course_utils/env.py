@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ex1', 'ex2', 'ex3', 'in_colab', 'device', 'offline_mode', 'is_online', 'seed_everything', 'cache_dir']
 
-# %% ../nbs/00_setup.ipynb #7848ca34
+# %% ../nbs/00_setup.ipynb #2bf7872c
 import os
 import random
 import socket
@@ -13,12 +13,12 @@ import sys
 import threading
 from pathlib import Path
 
-# %% ../nbs/00_setup.ipynb #f9b166b2
+# %% ../nbs/00_setup.ipynb #583b7b7b
 def in_colab() -> bool:
     "True when this code runs inside Google Colab."
     return "COLAB_RELEASE_TAG" in os.environ or "google.colab" in sys.modules
 
-# %% ../nbs/00_setup.ipynb #2df8aa2c
+# %% ../nbs/00_setup.ipynb #e4e3cb7e
 def device(verbose: bool = True) -> str:
     "The best torch device here: 'cuda', then 'mps', then 'cpu'; prints one line saying which (unless `verbose=False`)."
     import torch
@@ -32,7 +32,7 @@ def device(verbose: bool = True) -> str:
     if verbose: print(message)
     return name
 
-# %% ../nbs/00_setup.ipynb #62cc08f0
+# %% ../nbs/00_setup.ipynb #913e8540
 _OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 
 def offline_mode(enabled: bool = True) -> bool:
@@ -46,7 +46,7 @@ def offline_mode(enabled: bool = True) -> bool:
         huggingface_hub.constants.HF_HUB_OFFLINE = enabled
     return enabled
 
-# %% ../nbs/00_setup.ipynb #e81ee1d1
+# %% ../nbs/00_setup.ipynb #b20918b8
 _online_cache: dict = {}
 
 def _flag_set(variable: str) -> bool:
@@ -69,7 +69,7 @@ def is_online(host: str = "huggingface.co", port: int = 443, timeout: float = 1.
     _online_cache[(host, port)] = bool(answered)
     return bool(answered)
 
-# %% ../nbs/00_setup.ipynb #2d352758
+# %% ../nbs/00_setup.ipynb #48fc94f1
 def seed_everything(seed: int = 42) -> tuple:
     "Seed Python, NumPy, PyTorch (if installed) and TensorFlow/Keras (if imported); returns the names seeded."
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
@@ -89,17 +89,17 @@ def seed_everything(seed: int = 42) -> tuple:
         sys.modules["tensorflow"].random.set_seed(seed); seeded.append("tensorflow")
     return tuple(seeded)
 
-# %% ../nbs/00_setup.ipynb #37cb8d63
+# %% ../nbs/00_setup.ipynb #f7213fe2
 def cache_dir() -> Path:
     "The folder where the course caches converted models and checks: `$COURSE_CACHE_DIR` or `~/.cache/course_utils`."
     path = Path(os.environ.get("COURSE_CACHE_DIR") or Path.home() / ".cache" / "course_utils").expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
-# %% ../nbs/00_setup.ipynb #d51f880a
+# %% ../nbs/00_setup.ipynb #f675dbb2
 from .exercises import Exercise, Incorrect
 
-# %% ../nbs/00_setup.ipynb #a754b872
+# %% ../nbs/00_setup.ipynb #848915a2
 def _check_weights_file(minilm_file) -> str:
     from course_utils.assets import asset_path
     if not isinstance(minilm_file, (str, Path)): raise Incorrect("`minilm_file` should be a path (what `asset_path` returns).")
@@ -111,7 +111,7 @@ ex1 = Exercise("Exercise 1", "minilm_file", _check_weights_file,
                hint="`asset_path` takes the short name of an asset; the table above lists the names.",
                solution='minilm_file = asset_path("minilm")')
 
-# %% ../nbs/00_setup.ipynb #696ef340
+# %% ../nbs/00_setup.ipynb #2d34101f
 def _check_fix_command(fix_command) -> str:
     from course_utils.assets import asset_info
     if not isinstance(fix_command, str): raise Incorrect("`fix_command` should be a string: the command you would type.")
@@ -124,7 +124,7 @@ ex2 = Exercise("Exercise 2", "fix_command", _check_fix_command,
                hint="Each `Asset` in the registry has an `install_command`; find the asset with `asset_info(name)`.",
                solution='fix_command = asset_info("rotten_tomatoes").install_command')
 
-# %% ../nbs/00_setup.ipynb #e1d0fef5
+# %% ../nbs/00_setup.ipynb #6b1ef13f
 def _check_seeded_draws(draws_a, draws_b) -> str:
     import numpy as np
     a, b = np.asarray(draws_a), np.asarray(draws_b)

@@ -55,6 +55,11 @@ def stage(source_root: Path = ROOT, stage_dir: Path = STAGE, site_dir: Path = SI
     (stage_dir / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     staged = []
     for rel in config["project"]["render"]:
+        if not rel.endswith(".ipynb"):  # a Markdown/Quarto page: copied as it is
+            (stage_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source_root / rel, stage_dir / rel)
+            staged.append(stage_dir / rel)
+            continue
         nb = nbformat.read(source_root / rel, as_version=4)
         nb.cells = [c for c in (stage_cell(c) for c in nb.cells) if c is not None]
         target = stage_dir / rel

@@ -5,7 +5,7 @@ Before any test or notebook kernel starts, it makes every run offline and strict
 - tests/netguard first on PYTHONPATH: every Python started from here, notebook kernels
   included, fails loudly on a non-loopback connection (and so does this process);
 - COURSE_EXERCISES_MUST_PASS=1: in the solved lessons, a failing exercise check is an error;
-- MPLBACKEND=Agg: figures render without a display.
+- figures use the notebook's inline backend, which needs no display.
 """
 import os
 import sys
@@ -19,7 +19,6 @@ TEST_ENVIRONMENT = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
     "COURSE_EXERCISES_MUST_PASS": "1",
-    "MPLBACKEND": "Agg",
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "TOKENIZERS_PARALLELISM": "false",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",

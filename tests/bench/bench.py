@@ -1,0 +1,196 @@
+"""Measure the course on this machine: `make bench` (not part of `make test`).
+
+Writes `_build/bench/results.csv` and the site's Performance page `nbs/performance.qmd`:
+- each lesson in fast and full mode (papermill, offline): wall time and peak memory of the whole
+  process tree (papermill + kernel + children, sampled every 0.1 s), median of --runs runs;
+- `import course_utils`: time and the heavy modules it imported (must be none);
+- the LLM: cold load (GGUF conversion into an empty cache), cached load, greedy tokens/s;
+- result tables that lessons tag with the cell tag `results` (read from the full-mode run).
+
+    python -m tests.bench.bench [--runs 3] [--lessons 00 01] [--modes fast full] [--skip-llm]
+"""
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "_build" / "bench"
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+TARGETS = {"fast": 90, "full": 600}  # seconds, on 2 CPU cores
+PEAK_TARGET_GB = 2.5
+
+
+def run_measured(command: list[str], env: dict | None = None, timeout: float = 1200) -> dict:
+    "Run `command`; wall time and peak resident memory of its whole process tree."
+    process = psutil.Popen(command, env={**os.environ, **OFFLINE, **(env or {})}, cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak, done = [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                tree = [process] + process.children(recursive=True)
+                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error: pass
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True); sampler.start()
+    start = time.perf_counter()
+    try: output, _ = process.communicate(timeout=timeout)
+    finally: done.set(); sampler.join()
+    return dict(seconds=round(time.perf_counter() - start, 1), peak_gb=round(peak[0] / 1e9, 2),
+                ok=process.returncode == 0, output=output[-2000:])
+
+
+def lessons(selected: list[str] | None) -> list[Path]:
+    found = sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb"))
+    return [p for p in found if not selected or p.name[:2] in selected]
+
+
+def results_tables(executed: Path) -> list[str]:
+    "The text outputs of cells tagged `results` in an executed notebook."
+    nb = json.loads(executed.read_text())
+    tables = []
+    for cell in nb["cells"]:
+        if "results" in cell.get("metadata", {}).get("tags", []):
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if "text/markdown" in data: tables.append("".join(data["text/markdown"]))
+                elif "text/html" in data and "<table" in "".join(data["text/html"]): tables.append("".join(data["text/html"]))
+                elif "text/plain" in data: tables.append("```\n" + "".join(data["text/plain"]) + "\n```")
+    return tables
+
+
+def bench_lessons(paths: list[Path], modes: list[str], runs: int) -> tuple[list[dict], dict]:
+    rows, tables = [], {}
+    papermill = str(Path(sys.executable).parent / "papermill")
+    for path in paths:
+        for mode in modes:
+            measures = []
+            for run in range(runs):
+                executed = OUT / f"{path.stem}-{mode}.ipynb"
+                measure = run_measured([papermill, str(path), str(executed), "-p", "fast", str(mode == "fast"),
+                                        "--cwd", str(path.parent), "--no-progress-bar", "--execution-timeout", "1200"])
+                measures.append(measure)
+                status = "ok" if measure["ok"] else "FAILED"
+                print(f"{path.stem:<24} {mode:<4} run {run + 1}/{runs}: {measure['seconds']:>7.1f} s  {measure['peak_gb']:.2f} GB  {status}", flush=True)
+                if not measure["ok"]: print(measure["output"]); break
+            if mode == "full" and measures[-1]["ok"]: tables[path.stem] = results_tables(OUT / f"{path.stem}-full.ipynb")
+            rows.append(dict(kind="lesson", name=path.stem, mode=mode, runs=len(measures),
+                             seconds=statistics.median(m["seconds"] for m in measures),
+                             peak_gb=statistics.median(m["peak_gb"] for m in measures),
+                             ok=all(m["ok"] for m in measures), target_s=TARGETS[mode]))
+    return rows, tables
+
+
+IMPORT_PROBE = ("import sys, time; t = time.perf_counter(); import course_utils, course_utils.env, course_utils.assets, "
+                "course_utils.exercises; print(round(time.perf_counter() - t, 3)); "
+                "print(','.join(m for m in ('torch', 'tensorflow', 'transformers', 'keras', 'sklearn', 'pandas') if m in sys.modules))")
+
+
+def bench_import(runs: int = 5) -> list[dict]:
+    times, heavy = [], ""
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", IMPORT_PROBE], capture_output=True, text=True, check=True).stdout.split("\n")
+        times.append(float(out[0])); heavy = out[1]
+    return [dict(kind="import", name="import course_utils", mode="-", runs=runs, seconds=statistics.median(times),
+                 peak_gb="", ok=heavy == "", target_s=0.2, note=f"heavy modules imported: {heavy or 'none'}")]
+
+
+LLM_PROBE = """
+import json, time, torch
+t = time.perf_counter()
+from course_utils.pretrained import load_llm
+imported = time.perf_counter() - t
+t = time.perf_counter(); model, tokenizer = load_llm(); load = time.perf_counter() - t
+rates = []
+if {generate}:
+    torch.manual_seed(0)
+    inputs = tokenizer.apply_chat_template([{{"role": "user", "content": "Tell me about the history of Paris."}}],
+                                           add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    for _ in range(3):
+        t = time.perf_counter()
+        with torch.inference_mode():
+            out = model.generate(**inputs, max_new_tokens=64, min_new_tokens=64, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+        rates.append((out.shape[1] - inputs["input_ids"].shape[1]) / (time.perf_counter() - t))
+print(json.dumps(dict(imported=imported, load=load, rates=rates, threads=torch.get_num_threads())))
+"""
+
+
+def bench_llm() -> list[dict]:
+    def probe(cache: str | None, generate: bool) -> dict:
+        env = {**os.environ, **OFFLINE, **({"COURSE_CACHE_DIR": cache} if cache else {})}
+        out = subprocess.run([sys.executable, "-c", LLM_PROBE.format(generate=generate)], capture_output=True,
+                             text=True, env=env, check=True).stdout.strip().splitlines()[-1]
+        return json.loads(out)
+    with tempfile.TemporaryDirectory() as empty_cache:
+        cold = probe(empty_cache, False)
+    warm = [probe(None, i == 0) for i in range(3)]
+    rates = warm[0]["rates"]
+    return [dict(kind="llm", name="LLM cold load (GGUF conversion)", mode="-", runs=1, seconds=round(cold["load"], 1),
+                 peak_gb="", ok=True, target_s="", note="once per machine; make setup does it"),
+            dict(kind="llm", name="LLM cached load", mode="-", runs=3, seconds=round(statistics.median(w["load"] for w in warm), 2),
+                 peak_gb="", ok=statistics.median(w["load"] for w in warm) < 3, target_s=3),
+            dict(kind="llm", name="LLM greedy tokens/s (64 new tokens)", mode="-", runs=len(rates),
+                 seconds=round(statistics.median(rates), 1), peak_gb="", ok=statistics.median(rates) >= 15, target_s=">= 15 tok/s",
+                 note=f"torch threads: {warm[0]['threads']}")]
+
+
+def write_page(rows: list[dict], tables: dict) -> Path:
+    machine = f"{platform.machine()}, {psutil.cpu_count()} CPU cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}"
+    lines = ["---", 'title: "Performance"', 'description: "Measured speed and memory of every lesson, on the machine named below."', "---", "",
+             f"Measured by `make bench` on {time.strftime('%Y-%m-%d')} ({machine}); the medians of the runs shown. "
+             "Peak memory is the whole process tree (papermill, the kernel and its children). Targets: fast mode under "
+             f"{TARGETS['fast']} s, full mode under {TARGETS['full'] // 60} minutes on 2 CPU cores, peak under {PEAK_TARGET_GB} GB.", "",
+             "## Lessons", "", "| lesson | mode | runs | seconds | peak GB | within target |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["kind"] == "lesson":
+            within = r["ok"] and r["seconds"] <= r["target_s"] and r["peak_gb"] <= PEAK_TARGET_GB
+            lines.append(f"| {r['name']} | {r['mode']} | {r['runs']} | {r['seconds']} | {r['peak_gb']} | {'yes' if within else 'NO'} |")
+    lines += ["", "## Library and language model", "", "| measure | value | target | met | note |", "|---|---|---|---|---|"]
+    for r in rows:
+        if r["kind"] != "lesson":
+            unit = "" if "tokens/s" in r["name"] else " s"
+            lines.append(f"| {r['name']} | {r['seconds']}{unit} | {r['target_s']} | {'yes' if r['ok'] else 'no'} | {r.get('note', '')} |")
+    for lesson, found in tables.items():
+        if found: lines += ["", f"## Results of {lesson} (full mode)", ""] + [t + "\n" for t in found]
+    page = ROOT / "nbs" / "performance.qmd"
+    page.write_text("\n".join(lines) + "\n")
+    return page
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--lessons", nargs="*", help="two-digit lesson numbers (default: all)")
+    parser.add_argument("--modes", nargs="*", default=["fast", "full"], choices=["fast", "full"])
+    parser.add_argument("--skip-llm", action="store_true")
+    args = parser.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = bench_import()
+    print(f"import course_utils: {rows[0]['seconds']} s; {rows[0]['note']}", flush=True)
+    if not args.skip_llm:
+        rows += bench_llm()
+        for r in rows[-3:]: print(f"{r['name']}: {r['seconds']}", flush=True)
+    lesson_rows, tables = bench_lessons(lessons(args.lessons), args.modes, args.runs)
+    rows = lesson_rows + rows
+    with open(OUT / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["kind", "name", "mode", "runs", "seconds", "peak_gb", "ok", "target_s", "note"])
+        writer.writeheader(); writer.writerows(rows)
+    print(f"wrote {OUT.relative_to(ROOT)}/results.csv and {write_page(rows, tables).relative_to(ROOT)}")
+    return 0 if all(r["ok"] for r in lesson_rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

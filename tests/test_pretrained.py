@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+from skimage import data as photos
+
+from course_utils import pretrained as P
+from course_utils.exercises import assert_checks
+
+CAT = photos.chelsea()
+
+
+def test_imagenet_labels_are_the_standard_names():
+    labels = P.imagenet_labels()
+    assert len(labels) == 1000 and labels[281] == "tabby" and labels[967] == "espresso"
+
+
+def test_models_are_loaded_once_and_random_weights_differ():
+    assert P.load_image_model() is P.load_image_model()
+    pretrained, random = P.load_image_model(), P.load_image_model(pretrained=False)
+    w1, w2 = next(pretrained.parameters()), next(random.parameters())
+    assert w1.shape == w2.shape and not (w1 == w2).all()
+    assert not pretrained.training
+
+
+@pytest.mark.parametrize("image, error, message", [
+    ([[0, 0, 0]], TypeError, "NumPy array"),
+    (np.zeros((32, 32), np.uint8), ValueError, "np.stack"),
+    (np.zeros((32, 32, 4), np.uint8), ValueError, r"\(height, width, 3\)"),
+    (np.zeros((3, 32, 32), np.uint8), ValueError, "channels last"),
+    (np.zeros((32, 32, 3), np.int32), TypeError, "uint8"),
+    (np.full((32, 32, 3), 2.0), ValueError, "between 0 and 1"),
+    (np.zeros((4, 4, 3), np.uint8), ValueError, "too small"),
+])
+def test_bad_images_get_clear_errors(image, error, message):
+    with pytest.raises(error, match=message):
+        P.classify_image(image)
+
+
+def test_preprocess_gives_nchw_in_minus_one_to_one():
+    pixels = P.preprocess_image(CAT)
+    assert tuple(pixels.shape) == (1, 3, 224, 224)
+    assert -1.0 <= float(pixels.min()) < -0.5 and 0.5 < float(pixels.max()) <= 1.0
+    assert P.preprocess_image(CAT.astype(np.float32) / 255).allclose(pixels, atol=1e-5)
+
+
+def test_classify_image_finds_the_cat_with_sorted_probabilities():
+    top = P.classify_image(CAT, top_k=5)
+    assert len(top) == 5 and {"tabby", "tiger cat", "Egyptian cat"} & {label for label, _ in top}
+    probabilities = [p for _, p in top]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0001
+
+
+@pytest.mark.parametrize("top_k", [0, -1, 1001, True, 2.0, "3"])
+def test_classify_image_rejects_bad_top_k(top_k):
+    with pytest.raises(ValueError, match="top_k"):
+        P.classify_image(CAT, top_k=top_k)
+
+
+def test_embed_gives_unit_vectors_one_per_text():
+    vectors = P.embed(["hello world", "good morning"])
+    assert vectors.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+
+
+@pytest.mark.parametrize("texts, error", [([], ValueError), ("a single string", TypeError), (["ok", ""], ValueError),
+                                          (["ok", 3], ValueError)])
+def test_embed_rejects_bad_texts(texts, error):
+    with pytest.raises(error):
+        P.embed(texts)
+
+
+def test_semantic_search_ranks_by_meaning():
+    corpus = ["The cat purrs on the mat.", "Stock prices rose today.", "It will rain tomorrow."]
+    results = P.semantic_search("Will I need an umbrella?", corpus, top_k=2)
+    assert [r["rank"] for r in results] == [1, 2] and results[0]["index"] == 2
+    assert results[0]["score"] >= results[1]["score"]
+
+
+@pytest.mark.parametrize("query, corpus, top_k, error", [
+    ("", ["a"], 1, ValueError), ("q", [], 1, ValueError), ("q", ["a"], 0, ValueError), ("q", "a", 1, TypeError)])
+def test_semantic_search_rejects_bad_input(query, corpus, top_k, error):
+    with pytest.raises(error):
+        P.semantic_search(query, corpus, top_k=top_k)
+
+
+def test_plot_helpers_return_figures_and_validate():
+    import matplotlib
+    matplotlib.use("Agg")
+    figure = P.show_images([CAT, CAT[..., 0]], ["colour", "gray"], columns=2)
+    assert len(figure.axes) == 2
+    with pytest.raises(ValueError, match="at least one"):
+        P.show_images([])
+    with pytest.raises(ValueError, match="titles"):
+        P.show_images([CAT], ["a", "b"])
+    assert P.plot_similarity(np.eye(2), ["a", "b"]).axes
+    with pytest.raises(ValueError, match="does not match"):
+        P.plot_similarity(np.eye(3), ["a", "b"])
+
+
+def test_chat_answers_greedily_and_repeatably():
+    answer = P.chat("What is the capital of France?", max_new_tokens=12)
+    assert "Paris" in answer and answer == P.chat("What is the capital of France?", max_new_tokens=12)
+
+
+def test_llm_is_cached_on_disk_and_in_memory():
+    assert P.load_llm() is P.load_llm()
+    assert (P._llm_cache_folder() / "config.json").is_file()
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(prompt=""), ValueError), (dict(prompt=42), TypeError), (dict(prompt=[{"text": "hi"}]), TypeError),
+    (dict(prompt="hi", max_new_tokens=0), ValueError), (dict(prompt="hi", temperature=-1), ValueError),
+    (dict(prompt="hi", top_p=0), ValueError)])
+def test_chat_rejects_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        P.chat(**kwargs)
+
+
+def test_lesson_01_exercises_pass_on_solutions_and_fail_kindly():
+    rocket = P.classify_image(photos.rocket(), top_k=1)[0][0]
+    assert_checks(P.ex1, {"rocket_label": rocket}, wrong=[{"rocket_label": "rocket"}, {"rocket_label": 3}])
+    assert_checks(P.ex2, {"best_document": 4}, wrong=[{"best_document": 0}, {"best_document": {"index": 4}}])
+    pair = ("The weather is lovely today.", "It is sunny and warm outside.")
+    assert_checks(P.ex3, {"closest_pair": pair}, wrong=[{"closest_pair": ("I need to buy groceries.", "The fridge is empty.")},
+                                                        {"closest_pair": "weather"}])
