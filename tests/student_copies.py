@@ -110,7 +110,7 @@ def stub_lines(solution: list[str]) -> tuple[list[str], list[str]]:
     return (out or [f"{indent}pass  {STUB_COMMENT}"]), names
 
 
-def stub_cell_source(source: str) -> tuple[str, list[str]]:
+def stub_cell_source(source: str, stubbed_before: set[str] = frozenset()) -> tuple[str, list[str]]:
     "The cell's source with each solution region replaced by its stub, and the names stubbed."
     lines = source.splitlines()
     regions = solution_regions(lines)
@@ -120,8 +120,8 @@ def stub_cell_source(source: str) -> tuple[str, list[str]]:
         stub, stubbed = stub_lines(lines[begin + 1:end])
         out += stub; names += [n for n in stubbed if n not in names]
         previous = end + 1
-    out += lines[previous:]
-    return "\n".join(out), names
+    tail = drop_uses_of_stubs("\n".join(lines[previous:]), set(stubbed_before) | set(names))  # e.g. `f(answer), ex1.check()`
+    return "\n".join(out + ([tail] if tail else [])), names
 
 
 # ---------------------------------------------------------------- the rest of the copy
@@ -190,7 +190,7 @@ def student_notebook(nb: dict) -> dict:
         if stubbed: source = drop_uses_of_stubs(source, stubbed)
         if solution_regions(source.splitlines()):
             if first_exercise is None: first_exercise = len(cells)
-            source, names = stub_cell_source(source)
+            source, names = stub_cell_source(source, stubbed)
             stubbed |= set(names)
         elif first_exercise is None and _imports_blank(source):
             blank_imported = True

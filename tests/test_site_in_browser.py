@@ -181,6 +181,9 @@ def test_screenshots(site, browser):
     _open(browser, f"{site}/nbs/{lesson.with_suffix('.html').name}")
     assert browser.save_screenshot(str(SHOTS / f"{lesson.stem}.png"))
     if _stored_figures(lesson):
-        browser.execute_script("document.querySelector('main img[src^=\"data:\"]').scrollIntoView({block: 'center'})")
+        browser.execute_script("""const img = document.querySelector('main img[src^="data:"]');
+            document.documentElement.style.scrollBehavior = 'auto';
+            window.scrollTo(0, img.getBoundingClientRect().top + window.scrollY - 120);""")
+        WebDriverWait(browser, 5).until(lambda b: b.execute_script("return window.scrollY") > 0)
         assert browser.save_screenshot(str(SHOTS / f"{lesson.stem}-figure.png"))
     assert all(p.stat().st_size > 10_000 for p in SHOTS.glob("*.png"))

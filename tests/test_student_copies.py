@@ -45,6 +45,7 @@ def test_stubs_replace_each_kind_of_solution():
         ("code", f"data = [3, 1, 2]\n{BEGIN}\nordered = sorted(data)\nfirst, *rest = ordered\ntotal = 0\ntotal += first\n{END}\nex1.check()"),
         ("code", f"{BEGIN}\n@staticmethod\ndef scale(x: float, by: float = 2.0) -> float:\n    'Scale x.'\n    return x * by\n{END}\nex2.check()"),
         ("code", f"{BEGIN}\nprint('no assignment')\n{END}\nex3.check()"),
+        ("code", f"{BEGIN}\npattern = r'\\d+'\n{END}\nre.findall(pattern, 'a1'), ex5.check()"),
         ("code", f"def inner():\n    {BEGIN}\n    value = 42\n    {END}\n    return value\nscale(ordered), ex4.check()"),
         ("code", "# NBVAL_CHECK_OUTPUT\nassert all(ex.evaluate(globals()) for ex in (ex1,))\nassert total == 1\nassert len(data) == 3\nprint(ordered)\nlen(data)"),
     ])
@@ -57,8 +58,9 @@ def test_stubs_replace_each_kind_of_solution():
     assert sources[5] == ("@staticmethod\ndef scale(x: float, by: float=2.0) -> float:\n    \"\"\"Scale x.\"\"\"\n"
                           "    pass  # your code here\nex2.check()")
     assert sources[6] == "pass  # your code here\nex3.check()"
-    assert sources[7] == "def inner():\n    value = ____  # your code here\n    return value\nex4.check()"
-    assert sources[8] == "assert len(data) == 3\nlen(data)", "asserts and displays of the answers removed, the rest kept"
+    assert sources[7] == "pattern = ____  # your code here\nex5.check()", "a use of the answer beside its check goes"
+    assert sources[8] == "def inner():\n    value = ____  # your code here\n    return value\nex4.check()"
+    assert sources[9] == "assert len(data) == 3\nlen(data)", "asserts and displays of the answers removed, the rest kept"
     code = [c for c in copy["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code), "outputs stripped"
     assert _source(nb["cells"][4]).count(BEGIN) == 1, "the lesson itself is left unchanged"

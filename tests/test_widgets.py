@@ -9,6 +9,7 @@ in the lesson (its full-mode run, executed headless by `make outputs`); the nbva
 the same cells headless, with ipywidgets 8, and fails on any error."""
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,12 +35,19 @@ def _code(nb: dict) -> list[dict]:
     return [c for c in nb["cells"] if c["cell_type"] == "code" and _parses(_source(c))]
 
 
+def _widget_imports(nb: dict) -> str:
+    "The lesson's top-level imports of ipywidgets, to read any of its code with."
+    imports = [ast.unparse(node) for cell in _code(nb) for node in ast.parse(_source(cell)).body
+               if isinstance(node, (ast.Import, ast.ImportFrom)) and "ipywidgets" in ast.unparse(node)]
+    return "\n".join(imports) + "\n"
+
+
 def _builders(nb: dict) -> set[str]:
     "Functions the lesson defines whose body builds widgets (imports or uses ipywidgets)."
-    names = set()
+    names, imports = set(), _widget_imports(nb)
     for cell in _code(nb):
         for node in ast.parse(_source(cell)).body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and widget_api.uses(ast.unparse(node)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and widget_api.uses(imports + ast.unparse(node), include_imports=False):
                 names.add(node.name)
     return names
 
@@ -49,22 +57,32 @@ def _called(node: ast.AST) -> list[str]:
             if isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute))]
 
 
+def _shows_something(output: dict) -> bool:
+    "An output a page without widgets shows: a stream, an image, HTML, or text that is not just a widget's repr."
+    if output.get("output_type") == "stream": return True
+    if output.get("output_type") not in ("display_data", "execute_result"): return False
+    data = output.get("data", {})
+    if set(data) - {"text/plain", WIDGET_VIEW}: return True
+    text = "".join(data.get("text/plain", "")).strip()
+    if WIDGET_VIEW not in data: return bool(text)
+    return bool(text) and not re.match(r"^(\w+)\(", text)  # `VBox(children=...)`: only the widget's repr
+
+
 def playground_problems(nb: dict) -> list[str]:
     "What is wrong with the lesson's playground cells (empty when nothing is)."
-    builders, problems, previous = _builders(nb), [], None
+    builders, problems, previous, imports = _builders(nb), [], None, _widget_imports(nb)
     for cell in _code(nb):
         tree = ast.parse(_source(cell))
         statements = [s for s in tree.body if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom))]
         calls = [name for statement in statements for name in _called(statement)]
-        builds = any(widget_api.uses(ast.unparse(s)) for s in statements)
+        builds = any(widget_api.uses(imports + ast.unparse(s), include_imports=False) for s in statements)
         if not (builds or set(calls) & (builders | INTERACT)):
             previous = cell; continue
-        shown = [o for c in (previous, cell) if c for o in c.get("outputs", [])
-                 if o.get("output_type") in ("display_data", "execute_result", "stream")
-                 and WIDGET_VIEW not in o.get("data", {}) and (o.get("output_type") == "stream" or set(o["data"]) - {"text/plain"}
-                                                               or "".join(o["data"].get("text/plain", "")).strip())]
+        shown = [o for c in (previous, cell) if c for o in c.get("outputs", []) if _shows_something(o)]
         first_line = _source(cell).strip().splitlines()[0]
-        if not shown:
+        if not cell.get("outputs"):
+            problems.append(f"`{first_line}`: no stored outputs; run `make outputs NB=<the lesson>`")
+        elif not shown:
             problems.append(f"`{first_line}`: headless, it shows no output besides the widget (stored outputs; run "
                             "`make outputs` after calling the display function once with its defaults)")
         for statement in statements:
@@ -115,3 +133,9 @@ def test_the_checks_catch_what_they_should(apis):
     assert len(playground_problems(silent)) == 2
     shown = {"cells": [silent["cells"][0], cell("show()\ninteract(show, n=(1, 5))", [figure, widget])]}
     assert playground_problems(shown) == []
+    described = {"output_type": "execute_result", "data": {WIDGET_VIEW: {}, "text/plain": "Prompt: hello\nAnswer: hi"}}
+    builder = {"cells": [cell("import ipywidgets as widgets\ndef panel():\n    return widgets.VBox([])"),
+                         cell("panel()", [described])]}
+    assert playground_problems(builder) == [], "a widget whose text says what it shows is fine"
+    builder["cells"][1]["outputs"] = [widget]
+    assert len(playground_problems(builder)) == 1

@@ -56,8 +56,9 @@ def refresh() -> Path:
     return SNAPSHOT
 
 
-def uses(source: str) -> list[tuple[str, str | None]]:
-    "The ipywidgets API a piece of code uses: (name, None) for a module-level name, (class name, attribute) for the rest."
+def uses(source: str, include_imports: bool = True) -> list[tuple[str, str | None]]:
+    """The ipywidgets API a piece of code uses: (name, None) for a module-level name, (class name, attribute) for
+    the rest; with `include_imports=False`, what the code does with ipywidgets beyond importing it."""
     try: tree = ast.parse(source)
     except SyntaxError: return []
     modules, direct, instances, found = set(), {}, {}, []
@@ -68,7 +69,9 @@ def uses(source: str) -> list[tuple[str, str | None]]:
             for alias in node.names:
                 if alias.name == "*": continue
                 if alias.name == "widgets": modules.add(alias.asname or alias.name)
-                else: direct[alias.asname or alias.name] = alias.name; found.append((alias.name, None))
+                else:
+                    direct[alias.asname or alias.name] = alias.name
+                    if include_imports: found.append((alias.name, None))
     if not modules and not direct: return []
 
     def widget_class(node) -> str | None:
@@ -82,7 +85,7 @@ def uses(source: str) -> list[tuple[str, str | None]]:
                 if isinstance(target, ast.Name): instances[target.id] = widget_class(node.value.func)
     for node in ast.walk(tree):
         name = widget_class(node)
-        if name and isinstance(node, ast.Attribute): found.append((name, None))
+        if name and (isinstance(node, ast.Attribute) or isinstance(node.ctx, ast.Load)): found.append((name, None))
         if isinstance(node, ast.Call) and (cls := widget_class(node.func)) and cls not in ("interact", "interactive", "interact_manual"):
             found += [(cls, k.arg) for k in node.keywords if k.arg]
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in instances:
