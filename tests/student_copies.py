@@ -13,7 +13,7 @@ A student copy is the lesson with every exercise solution replaced by a stub, re
   expression statement keeps only its `exN.check()` calls (or goes);
 - nbdev's `#| export`-like directives and `#| default_exp` are removed (a cell left empty goes), so
   nothing exports from a student copy; `# NBVAL_...` markers go too;
-- outputs and execution counts are stripped; prose, setup, hints and checks stay.
+- outputs, execution counts and saved widget state are stripped; prose, setup, hints and checks stay.
 
 Run `python -m tests.student_copies` (what `make student` does) after changing a lesson, and commit
 `_student/`; `python -m tests.student_copies --check` says which copies are out of date.
@@ -201,6 +201,7 @@ def student_notebook(nb: dict) -> dict:
         while at > 0 and cells[at - 1]["cell_type"] == "markdown" and not _is_section_heading(cells[at - 1]): at -= 1
         cells.insert(at, _blank_cell(_unique_id("blank000", cells)))
     nb["cells"] = cells
+    nb.get("metadata", {}).pop("widgets", None)  # the saved state of the lesson's widgets goes with its outputs
     return nb
 
 
