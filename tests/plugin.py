@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 GUARD = ROOT / "tests" / "netguard"
 
@@ -36,3 +38,36 @@ def pytest_configure(config):
         spec = importlib.util.spec_from_file_location("course_netguard", GUARD / "sitecustomize.py")
         guard = importlib.util.module_from_spec(spec); spec.loader.exec_module(guard)
     guard.install()
+
+
+# ---------------------------------------------------------------- scheduling on the xdist workers
+# `--dist loadfile` keeps the cells of one notebook on one worker. Two refinements:
+# - each student-copy run (tests/test_student_copies.py) is a unit of its own, so those runs spread over the
+#   workers beside the lessons' nbval runs, instead of queueing on one worker as one file;
+# - the long units (notebooks, browser, JupyterLab, Colab resolution) are handed out first and the many
+#   short tests last, so both workers finish at about the same time.
+OWN_UNITS = ("::test_student_copy_runs[",)
+LONG = ("_build/nbtest/", "::test_student_copy_runs[", "test_site_in_browser.py", "test_jupyterlab.py", "::test_colab_install_")
+
+
+def _weight(nodeid: str) -> int:
+    return 1 if any(marker in nodeid for marker in LONG) else 0
+
+
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: -_weight(item.nodeid))  # stable: a notebook's cells keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile": return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class CourseScheduling(LoadFileScheduling):
+        "loadfile, with the units above and in collection order (long units first)."
+        def _split_scope(self, nodeid: str) -> str:
+            if any(marker in nodeid for marker in OWN_UNITS): return nodeid
+            return super()._split_scope(nodeid)
+
+    config.option.loadscopereorder = False
+    return CourseScheduling(config, log)
