@@ -148,7 +148,7 @@ def plot_association(scores: pd.DataFrame, title: str = "association with pleasa
     figure.tight_layout()
     return figure
 
-# %% ../nbs/07_beyond_pretrained.ipynb #4a940eda
+# %% ../nbs/07_beyond_pretrained.ipynb #fd376258
 def _class_indices(target_class) -> list[int]:
     from course_utils.pretrained import imagenet_labels
     labels = imagenet_labels()
@@ -164,11 +164,12 @@ def _class_indices(target_class) -> list[int]:
     return indices
 
 def occlusion_map(image: np.ndarray, target_class, patch: int = 32, stride: int = 16, model=None,
-                  batch_size: int = 64) -> np.ndarray:
+                  batch_size: int = 16, progress: bool = True) -> np.ndarray:
     """Drop in the probability of `target_class` (an ImageNet index, a label, or a list whose probabilities are
     summed) when a grey `patch` x `patch` square hides each position of the 224x224 model input, moved by
     `stride` pixels. Returns a (rows, columns) array; cell (i, j) is the square at (i * stride, j * stride)."""
     import torch
+    from tqdm.auto import tqdm
     from course_utils.pretrained import load_image_model, preprocess_image
     classes = _class_indices(target_class)
     for name, value in (("patch", patch), ("stride", stride), ("batch_size", batch_size)):
@@ -181,7 +182,7 @@ def occlusion_map(image: np.ndarray, target_class, patch: int = 32, stride: int 
     with torch.inference_mode():
         base = model(pixels).softmax(-1)[0, classes].sum()
         drops = []
-        for first in range(0, len(positions), batch_size):
+        for first in tqdm(range(0, len(positions), batch_size), desc="occluded batches", disable=not progress):
             batch = pixels.repeat(len(positions[first:first + batch_size]), 1, 1, 1)
             for k, (top, left) in enumerate(positions[first:first + batch_size]):
                 batch[k, :, top:top + patch, left:left + patch] = 0.0
