@@ -182,6 +182,14 @@ def test_command_line_options():
     assert (args.train_size, args.epochs, args.batch_size, args.output_dir) == (0, 1, 16, "out")
 
 
+def test_main_trains_saves_and_tests(tmp_path, capsys):
+    scores = F.main(["--train-size", "16", "--validation-size", "8", "--test-size", "8", "--epochs", "1",
+                     "--max-length", "16", "--output-dir", str(tmp_path / "model")])
+    assert scores["examples"] == 8 and 0 <= scores["accuracy"] <= 1
+    assert (tmp_path / "model" / "config.json").is_file() and (tmp_path / "model" / "tokenizer.json").is_file()
+    assert "test accuracy" in capsys.readouterr().out
+
+
 def test_exercise_1_majority_accuracy():
     expected = float((load_reviews("validation").label == load_reviews("train").label.value_counts().idxmax()).mean())
     assert_checks(F.ex1, {"majority_accuracy": expected},
