@@ -148,7 +148,7 @@ def _accuracy_metric(prediction) -> dict:
     logits, labels = prediction
     return {"accuracy": float((np.argmax(logits, axis=-1) == labels).mean())}
 
-# %% ../nbs/04_fine_tuning.ipynb #16091283
+# %% ../nbs/04_fine_tuning.ipynb #848bbceb
 def fine_tune(train_texts: Sequence[str], train_labels: Sequence[int], eval_texts: Sequence[str] | None = None,
               eval_labels: Sequence[int] | None = None, *, pretrained: bool = True, epochs: int = 2,
               learning_rate: float = 2e-4, warmup: float = 0.1, batch_size: int = 16, max_length: int = 64,
@@ -335,7 +335,7 @@ def plot_data_efficiency(curve, title: str = "Accuracy against the number of tra
     figure.tight_layout()
     return figure
 
-# %% ../nbs/04_fine_tuning.ipynb #3ad5abae
+# %% ../nbs/04_fine_tuning.ipynb #ccdd6d92
 def _parser():
     import argparse
     parser = argparse.ArgumentParser(prog="python -m course_utils.fine_tuning",
