@@ -16,7 +16,7 @@ import numpy as np
 from .env import cache_dir, is_online
 from .pretrained import _check_texts, embed, load_llm
 
-# %% ../nbs/02_zero_shot.ipynb #69b875d0
+# %% ../nbs/02_zero_shot.ipynb #6d6419f9
 EMOTIONS = ("happy", "sad", "angry")
 EMOTIONS_URL = "https://raw.githubusercontent.com/pretrained-course/pretrained-course/main/nbs/data/emotions.csv"
 
@@ -25,8 +25,9 @@ def _emotions_file(path: str | Path | None = None) -> Path:
     if path is not None:
         if not Path(path).is_file(): raise FileNotFoundError(f"no file at {path}: give the path of a CSV with columns text,label.")
         return Path(path)
-    for candidate in (Path("data") / "emotions.csv", Path(__file__).resolve().parents[1] / "nbs" / "data" / "emotions.csv",
-                      cache_dir() / "emotions.csv"):
+    import course_utils
+    repository = Path(course_utils.__file__).resolve().parents[1]  # a clone of the course, when installed from one
+    for candidate in (Path("data") / "emotions.csv", repository / "nbs" / "data" / "emotions.csv", cache_dir() / "emotions.csv"):
         if candidate.is_file(): return candidate
     if not is_online("raw.githubusercontent.com"):
         raise FileNotFoundError("emotions.csv not found: run the lesson from the course's nbs/ folder, "
