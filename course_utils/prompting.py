@@ -80,7 +80,7 @@ def _check_stop(stop) -> tuple[str, ...]:
     if not all(isinstance(s, str) and s for s in stop): raise ValueError("every stop string must be a non-empty string.")
     return stop
 
-# %% ../nbs/03_prompting.ipynb #8d3a90a3
+# %% ../nbs/03_prompting.ipynb #4810a61a
 @dataclass
 class Generation:
     "One generated answer: its text, the token counts, why it stopped ('eos', 'stop' or 'length') and the time taken."
@@ -100,11 +100,13 @@ def _cut_at_stop(answer: str, stop: tuple[str, ...], include_stop: bool) -> str:
 
 def generate(prompt: str | list[dict], max_new_tokens: int = 64, temperature: float = 0.0, top_p: float = 1.0,
              seed: int | None = 0, system: str | None = None, template: bool = True, prefill: str = "",
-             stop: Sequence[str] = (), include_stop: bool = False, details: bool = False) -> str | Generation:
+             stop: Sequence[str] = (), include_stop: bool = False, until: Callable[[str], bool] | None = None,
+             details: bool = False) -> str | Generation:
     "SmolLM2's answer to `prompt`: greedy if `temperature` is 0, else sampled (seeded); a `Generation` if `details`."
     import torch
     _check_decoding(max_new_tokens, temperature, top_p, seed)
     stop = _check_stop(stop)
+    if until is not None and not callable(until): raise TypeError("until must be a function of the answer so far, or None.")
     model, tokenizer = load_llm()
     ids = tokenizer(render_prompt(prompt, system, template, prefill), add_special_tokens=False)["input_ids"]
     window = model.config.max_position_embeddings
@@ -122,7 +124,9 @@ def generate(prompt: str | list[dict], max_new_tokens: int = 64, temperature: fl
             token = _pick_token(output.logits[0, -1], temperature, top_p, generator)
             if token in end_ids: reason = "eos"; break
             new_ids.append(token)
-            if stop and any(s in tokenizer.decode(new_ids, skip_special_tokens=True) for s in stop): reason = "stop"; break
+            if stop or until:
+                so_far = tokenizer.decode(new_ids, skip_special_tokens=True)
+                if any(s in so_far for s in stop) or (until and until(prefill + so_far)): reason = "stop"; break
             if step + 1 < max_new_tokens:
                 output = model(input_ids=torch.tensor([[token]]), past_key_values=output.past_key_values, use_cache=True)
     answer = _cut_at_stop(tokenizer.decode(new_ids, skip_special_tokens=True), stop, include_stop)
@@ -326,7 +330,7 @@ class PromptTemplate:
 
     def __repr__(self) -> str: return f"PromptTemplate(fields={self.fields})"
 
-# %% ../nbs/03_prompting.ipynb #5791df5b
+# %% ../nbs/03_prompting.ipynb #a9790c68
 class JSONAnswerError(ValueError):
     "The model's answer is not a JSON object matching the schema; the message says what is wrong."
 
@@ -353,11 +357,10 @@ def parse_json_answer(text: str, schema: dict[str, type]) -> dict:
     "The first JSON object in `text`, checked against `schema` (key -> type); raises JSONAnswerError if it does not fit."
     _check_schema(schema)
     if not isinstance(text, str): raise TypeError(f"text must be a string, not {type(text).__name__}.")
-    decoder, start, value = json.JSONDecoder(), text.find("{"), None
-    while start != -1 and value is None:
-        try: value = decoder.raw_decode(text, start)[0]
-        except json.JSONDecodeError: start = text.find("{", start + 1)
-    if not isinstance(value, dict): raise JSONAnswerError("the answer contains no complete JSON object")
+    start = text.find("{")
+    if start == -1: raise JSONAnswerError("the answer contains no JSON object (no '{')")
+    try: value = json.JSONDecoder().raw_decode(text, start)[0]
+    except json.JSONDecodeError as error: raise JSONAnswerError(f"the JSON object is not valid ({error.msg})") from None
     missing, unknown = [k for k in schema if k not in value], [k for k in value if k not in schema]
     if missing or unknown:
         problems = ([f"missing key(s) {', '.join(missing)}"] if missing else []) + ([f"unexpected key(s) {', '.join(unknown)}"] if unknown else [])
@@ -367,7 +370,7 @@ def parse_json_answer(text: str, schema: dict[str, type]) -> dict:
         if kind is str and not value[key].strip(): raise JSONAnswerError(f'"{key}" is empty')
     return value
 
-# %% ../nbs/03_prompting.ipynb #d6bcab78
+# %% ../nbs/03_prompting.ipynb #88a9b571
 @dataclass
 class JSONResult:
     "What `ask_json` got: the checked `value` (None if every attempt failed), attempts used, errors and raw answers."
@@ -378,23 +381,35 @@ class JSONResult:
     @property
     def ok(self) -> bool: return self.value is not None
 
-def ask_json(prompt: str, schema: dict[str, type], retries: int = 2, prefill: str = "", max_new_tokens: int = 60,
-             system: str | None = None) -> JSONResult:
-    "Ask for a JSON object matching `schema`; on a bad answer, say what is wrong and retry up to `retries` times."
+def _holds_json_object(text: str) -> bool:
+    "True once `text` holds a complete JSON object starting at its first '{'."
+    start = text.find("{")
+    if start == -1: return False
+    try: json.JSONDecoder().raw_decode(text, start)
+    except json.JSONDecodeError: return False
+    return True
+
+def ask_json(prompt: str | list[dict], schema: dict[str, type], retries: int = 2, retry_style: str = "restate",
+             prefill: str = "", max_new_tokens: int = 60, system: str | None = None) -> JSONResult:
+    "Ask for a JSON object matching `schema`; on a bad answer, say what was wrong and ask again, at most `retries` times."
     _check_schema(schema)
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 5:
         raise ValueError(f"retries must be an integer from 0 to 5, not {retries!r}.")
-    messages, result = to_messages(prompt, system), JSONResult(None, 0)
+    if retry_style not in ("restate", "conversation"): raise ValueError(f"retry_style must be 'restate' or 'conversation', not {retry_style!r}.")
+    request, result = to_messages(prompt, system), JSONResult(None, 0)
+    messages = request
     for attempt in range(1, retries + 2):
-        answer = generate(messages, max_new_tokens=max_new_tokens, prefill=prefill, stop=["}"], include_stop=True)
+        answer = generate(messages, max_new_tokens=max_new_tokens, prefill=prefill, until=_holds_json_object)
         result.attempts, result.answers = attempt, result.answers + [answer]
         try:
             result.value = parse_json_answer(answer, schema)
             return result
         except JSONAnswerError as error:
             result.errors.append(str(error))
-            messages = messages + [{"role": "assistant", "content": answer}, {"role": "user", "content":
-                f"That answer is not valid: {error}. Reply with only a JSON object with the keys {describe_schema(schema)}."}]
+            note = f"A previous answer was wrong: {error}. Reply with only a JSON object with the keys {describe_schema(schema)}."
+            if retry_style == "conversation":
+                messages = messages + [{"role": "assistant", "content": answer}, {"role": "user", "content": note}]
+            else: messages = request[:-1] + [{**request[-1], "content": request[-1]["content"] + "\n\n" + note}]
     return result
 
 # %% ../nbs/03_prompting.ipynb #c52c9b6f
