@@ -213,8 +213,8 @@ def few_shot_prompt(query: str, examples: Sequence[tuple[str, str]] = (), instru
     blocks.append(f"{input_name}: {query.strip()}\n{output_name}:")
     return "\n\n".join(blocks)
 
-# %% ../nbs/03_prompting.ipynb #7acec9a6
-_PREFIX_CACHE: dict = {"ids": [], "cache": None}
+# %% ../nbs/03_prompting.ipynb #10e006ae
+_PREFIX_CACHE: dict = {"ids": [], "cache": None, "model": None}
 
 def _crop_cache(cache, length: int) -> None:
     "Keep the first `length` positions of a key-value cache (a negative crop works in Transformers 4 and 5)."
@@ -225,6 +225,7 @@ def _last_logprobs(ids: list[int]):
     "Log-probabilities of the token after `ids`, reusing the cached computation of the longest shared prefix."
     import torch
     model, _ = load_llm()
+    if _PREFIX_CACHE["model"] is not model: _PREFIX_CACHE.update(ids=[], cache=None, model=model)  # another model's cache is useless
     shared = 0
     for old, new in zip(_PREFIX_CACHE["ids"], ids[:-1]):  # at least one token is always computed
         if old != new: break

@@ -153,6 +153,7 @@ def test_label_logprobs_scores_and_classify_picks_the_best():
     multi = P.label_logprobs(prompt, [" positive", " negative", " quite negative"])  # a multi-token label
     assert multi[" quite negative"] < multi[" negative"]
     assert P.label_logprobs(prompt, [" positive", " negative"]) == pytest.approx(scores, abs=1e-3)  # cached prefix
+    assert P._PREFIX_CACHE["model"] is P.load_llm()[0]  # the cache belongs to the model that computed it
 
 
 @pytest.mark.parametrize("prompt, labels, error", [
