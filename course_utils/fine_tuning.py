@@ -431,8 +431,8 @@ ex2 = Exercise("Exercise 2", "best_epoch", _check_best_epoch,
                          "best_epoch = int(table.loc[table.eval_loss.idxmin(), 'epoch'])"))
 
 # %% ../nbs/04_fine_tuning.ipynb #e1229b16
-# `fine_tune(train.text, train.label, validation.text, validation.label, epochs=2, learning_rate=...)` with the fast mode's
-# sets (300 training reviews, 200 validation, 400 test reviews): recorded once.
+# `fine_tune(train.text, train.label, validation.text, validation.label, epochs=2, learning_rate=...)` with 300 training
+# reviews, 200 validation and 400 test reviews (load_reviews(split, size=...)): recorded once.
 LEARNING_RATE_SWEEP = [
     dict(learning_rate=1e-05, validation_loss=0.685, validation_accuracy=0.595, test_accuracy=0.610),
     dict(learning_rate=5e-05, validation_loss=0.668, validation_accuracy=0.590, test_accuracy=0.618),

@@ -5,7 +5,8 @@ Before any test or notebook kernel starts, it makes every run offline and strict
 - tests/netguard first on PYTHONPATH: every Python started from here, notebook kernels
   included, fails loudly on a non-loopback connection (and so does this process);
 - COURSE_EXERCISES_MUST_PASS=1: in the solved lessons, a failing exercise check is an error;
-- figures use the notebook's inline backend, which needs no display.
+- figures use the notebook's inline backend, which needs no display;
+- OMP_NUM_THREADS=1: each kernel computes with one thread, as two of them share the cores.
 """
 import os
 import sys
@@ -24,6 +25,8 @@ TEST_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "TOKENIZERS_PARALLELISM": "false",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    # two workers run two notebooks at once on 2 cores: one math thread per kernel, or they fight over the cores
+    "OMP_NUM_THREADS": "1",
 }
 
 
