@@ -4,10 +4,13 @@ Writes `_build/bench/results.csv` and the site's Performance page `nbs/performan
 - each lesson in fast and full mode (papermill, offline): wall time and peak memory of the whole
   process tree (papermill + kernel + children, sampled every 0.1 s), median of --runs runs;
 - `import course_utils`: time and the heavy modules it imported (must be none);
-- the LLM: cold load (GGUF conversion into an empty cache), cached load, greedy tokens/s;
+- the LLM: imports, cold load (GGUF conversion into an empty cache), cached load, greedy tokens/s;
 - result tables that lessons tag with the cell tag `results` (read from the full-mode run).
 
-    python -m tests.bench.bench [--runs 3] [--lessons 00 01] [--modes fast full] [--skip-llm]
+    python -m tests.bench.bench [--runs 3] [--lessons 00 01] [--modes fast full] [--skip-llm] [--fresh] [--page-only]
+
+Measures of earlier runs that this one does not repeat are kept (so fast and full mode can be measured in
+separate runs); --fresh forgets them. `--lessons none` measures only the import and the LLM.
 """
 import argparse
 import csv
@@ -59,15 +62,19 @@ def lessons(selected: list[str] | None) -> list[Path]:
 
 
 def results_tables(executed: Path) -> list[str]:
-    "The text outputs of cells tagged `results` in an executed notebook."
+    "The outputs, in an executed notebook, of the cells its lesson (nbs/) tags `results` (matched by cell id)."
     nb = json.loads(executed.read_text())
+    lesson = ROOT / "nbs" / (executed.stem.rsplit("-", 1)[0] + ".ipynb")
+    tagged = {c.get("id") for c in json.loads(lesson.read_text())["cells"] if "results" in c.get("metadata", {}).get("tags", [])}
     tables = []
     for cell in nb["cells"]:
-        if "results" in cell.get("metadata", {}).get("tags", []):
+        if cell.get("id") in tagged or "results" in cell.get("metadata", {}).get("tags", []):
             for output in cell.get("outputs", []):
                 data = output.get("data", {})
                 if "text/markdown" in data: tables.append("".join(data["text/markdown"]))
-                elif "text/html" in data and "<table" in "".join(data["text/html"]): tables.append("".join(data["text/html"]))
+                elif "text/html" in data and "<table" in "".join(data["text/html"]):
+                    html = "".join(data["text/html"])
+                    tables.append(html[html.find("<table"):html.rfind("</table>") + len("</table>")])
                 elif "text/plain" in data: tables.append("```\n" + "".join(data["text/plain"]) + "\n```")
     return tables
 
@@ -113,6 +120,7 @@ import json, time
 t = time.perf_counter()
 import torch, transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer
+import transformers.modeling_utils, transformers.tokenization_utils_tokenizers, transformers.models.llama.modeling_llama
 from course_utils.pretrained import load_llm
 imported = time.perf_counter() - t
 t = time.perf_counter(); model, tokenizer = load_llm(); load = time.perf_counter() - t
@@ -141,13 +149,13 @@ def bench_llm() -> list[dict]:
     warm = [probe(None, i == 0) for i in range(3)]
     rates = warm[0]["rates"]
     imported = statistics.median(w["imported"] for w in warm)
-    return [dict(kind="llm", name="import torch + transformers (once per kernel)", mode="-", runs=3, seconds=round(imported, 2),
+    return [dict(kind="llm", name="import torch + transformers, its Llama and tokenizer modules (once per kernel)", mode="-", runs=3, seconds=round(imported, 2),
                  peak_gb="", ok=True, target_s="", note="paid by the first cell that needs them, whatever the model"),
             dict(kind="llm", name="LLM cold load (GGUF conversion)", mode="-", runs=1, seconds=round(cold["load"], 1),
                  peak_gb="", ok=True, target_s="", note="once per machine; make setup does it"),
             dict(kind="llm", name="LLM cached load", mode="-", runs=3, seconds=round(statistics.median(w["load"] for w in warm), 2),
                  peak_gb="", ok=statistics.median(w["load"] for w in warm) < 3, target_s=3,
-                 note="load_llm() from the converted copy, torch and transformers already imported"),
+                 note="load_llm() from the converted copy, its libraries already imported (the row above)"),
             dict(kind="llm", name="LLM greedy tokens/s (64 new tokens)", mode="-", runs=len(rates),
                  seconds=round(statistics.median(rates), 1), peak_gb="", ok=statistics.median(rates) >= 15, target_s=">= 15 tok/s",
                  note=f"torch threads: {warm[0]['threads']}")]
@@ -215,8 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="*", default=["fast", "full"], choices=["fast", "full"])
     parser.add_argument("--skip-llm", action="store_true")
     parser.add_argument("--fresh", action="store_true", help="forget the measures of earlier runs (default: keep those not repeated)")
+    parser.add_argument("--page-only", action="store_true", help="measure nothing: rewrite the page from the last results")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.page_only:
+        rows, tables = merge_previous([], {})
+        for executed in sorted(OUT.glob("*-full.ipynb")): tables[executed.stem.rsplit("-", 1)[0]] = results_tables(executed)
+        print(f"wrote {write_page(rows, tables).relative_to(ROOT)}")
+        return 0
     rows = bench_import()
     print(f"import course_utils: {rows[0]['seconds']} s; {rows[0]['note']}", flush=True)
     if not args.skip_llm:

