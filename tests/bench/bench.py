@@ -71,6 +71,7 @@ def results_tables(executed: Path) -> list[str]:
         if cell.get("id") in tagged or "results" in cell.get("metadata", {}).get("tags", []):
             for output in cell.get("outputs", []):
                 data = output.get("data", {})
+                if "application/vnd.jupyter.widget-view+json" in data: continue  # a progress bar, not a result
                 if "text/markdown" in data: tables.append("".join(data["text/markdown"]))
                 elif "text/html" in data and "<table" in "".join(data["text/html"]):
                     html = "".join(data["text/html"])
