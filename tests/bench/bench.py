@@ -5,7 +5,9 @@ Writes `_build/bench/results.csv` and the site's Performance page `nbs/performan
   process tree (papermill + kernel + children, sampled every 0.1 s), median of --runs runs;
 - `import course_utils`: time and the heavy modules it imported (must be none);
 - the LLM: imports, cold load (GGUF conversion into an empty cache), cached load, greedy tokens/s;
-- result tables that lessons tag with the cell tag `results` (read from the full-mode run).
+- result tables that lessons tag with the cell tag `results` (read from the full-mode run);
+- the Keras comparison of tests/bench/bench_keras_mnist.py (our CNN against keras-io's convnet, same run);
+- GPU times recorded by tests/bench/bench_gpu.py (tests/bench/gpu_results.csv) and tests/bench/optimisations.md.
 
     python -m tests.bench.bench [--runs 3] [--lessons 00 01] [--modes fast full] [--skip-llm] [--fresh] [--page-only]
 
@@ -178,6 +180,22 @@ def write_page(rows: list[dict], tables: dict) -> Path:
         if r["kind"] != "lesson":
             unit = "" if "tokens/s" in r["name"] else " s"
             lines.append(f"| {r['name']} | {r['seconds']}{unit} | {r['target_s']} | {'yes' if r['ok'] else 'no'} | {r.get('note', '')} |")
+    keras_table = OUT / "keras_mnist.csv"
+    if keras_table.exists():  # written by tests/bench/bench_keras_mnist.py (`make bench` runs it unless --skip-keras)
+        with open(keras_table, newline="") as f: recipes = list(csv.DictReader(f))
+        if recipes:
+            first = recipes[0]
+            lines += ["", "## Keras: our CNN against the keras-io convnet", "",
+                      f"`tests/bench/bench_keras_mnist.py` on {first['date']} ({first['machine']}): each recipe trained from scratch "
+                      f"on the same {first['source']} digits, {first['epochs_asked']} epochs (at most), seeds {first['seeds']}; "
+                      "means over the seeds. Ratios are against the keras-io convnet: accuracy difference, fit-time ratio "
+                      "(lower is faster) and images/s ratio (higher is faster).", "",
+                      "| recipe | parameters | accuracy | sd | fit s | images/s | accuracy vs ref | time ratio | speed ratio |",
+                      "|---|---|---|---|---|---|---|---|---|"]
+            fmt = lambda v, d: f"{float(v):.{d}f}" if v not in ("", None) else ""
+            lines += [f"| {r['recipe']} | {int(float(r['parameters'])):,} | {fmt(r['accuracy'], 4)} | {fmt(r['accuracy_sd'], 4)} | "
+                      f"{fmt(r['fit_seconds'], 1)} | {fmt(r['images_per_s'], 0)} | {float(r['accuracy_vs_ref']):+.4f} | "
+                      f"{fmt(r['time_ratio'], 2)} | {fmt(r['speed_ratio'], 2)} |" for r in recipes]
     gpu = ROOT / "tests" / "bench" / "gpu_results.csv"
     if gpu.exists():  # measured on a GPU machine by tests/bench/bench_gpu.py, not by this script
         with open(gpu, newline="") as f: gpu_rows = list(csv.DictReader(f))
@@ -188,7 +206,7 @@ def write_page(rows: list[dict], tables: dict) -> Path:
                       "(it needs a GPU machine; `make bench` does not rerun it). Target: under 2 minutes.", "",
                       "| lesson | mode | seconds | lesson's checks passed | note |", "|---|---|---|---|---|"]
             lines += [f"| {r['lesson']} | {r['mode']} | {r['seconds']} | {r.get('asserts_passed', '')} | {r.get('note', '')} |" for r in gpu_rows]
-    for lesson, found in tables.items():
+    for lesson, found in sorted(tables.items()):
         if found: lines += ["", f"## Results of {lesson} (full mode)", ""] + [t + "\n" for t in found]
     notes = ROOT / "tests" / "bench" / "optimisations.md"
     if notes.exists(): lines += ["", notes.read_text().strip()]
@@ -223,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lessons", nargs="*", help="two-digit lesson numbers (default: all)")
     parser.add_argument("--modes", nargs="*", default=["fast", "full"], choices=["fast", "full"])
     parser.add_argument("--skip-llm", action="store_true")
+    parser.add_argument("--skip-keras", action="store_true", help="do not rerun tests/bench/bench_keras_mnist.py (about 4 minutes)")
     parser.add_argument("--fresh", action="store_true", help="forget the measures of earlier runs (default: keep those not repeated)")
     parser.add_argument("--page-only", action="store_true", help="measure nothing: rewrite the page from the last results")
     args = parser.parse_args(argv)
@@ -230,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.page_only:
         rows, tables = merge_previous([], {})
         for executed in sorted(OUT.glob("*-full.ipynb")): tables[executed.stem.rsplit("-", 1)[0]] = results_tables(executed)
+        (OUT / "tables.json").write_text(json.dumps(tables))
         print(f"wrote {write_page(rows, tables).relative_to(ROOT)}")
         return 0
     rows = bench_import()
@@ -237,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_llm:
         rows += bench_llm()
         for r in rows[-4:]: print(f"{r['name']}: {r['seconds']}", flush=True)
+    if not args.skip_keras:  # our CNN against keras-io's convnet, same data, same run (writes _build/bench/keras_mnist.csv)
+        subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "bench_keras_mnist.py"), "--recipes",
+                        "our CNN, batch 32 (the lesson)", "our CNN, batch 64"], env={**os.environ, **OFFLINE}, cwd=ROOT, check=True)
     lesson_rows, tables = bench_lessons(lessons(args.lessons), args.modes, args.runs)
     rows = lesson_rows + rows
     if not args.fresh: rows, tables = merge_previous(rows, tables)

@@ -1,0 +1,45 @@
+"""The benchmark's bookkeeping (tests/bench/bench.py): what it keeps between runs and what it puts on the page.
+The measurements themselves are never run here: `make bench` does that, on a quiet machine."""
+import csv
+import json
+
+from tests.bench import bench
+
+
+def _notebook(cells: list[dict]) -> dict:
+    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _cell(cell_id: str, outputs: list[dict], tags: list[str] | None = None) -> dict:
+    return {"cell_type": "code", "id": cell_id, "metadata": {"tags": tags} if tags else {}, "source": "x",
+            "outputs": outputs, "execution_count": 1}
+
+
+def test_results_tables_follow_the_lessons_tags_and_skip_progress_bars(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    (tmp_path / "nbs").mkdir()
+    lesson = _notebook([_cell("a", [], ["results"]), _cell("b", [])])
+    (tmp_path / "nbs" / "09_demo.ipynb").write_text(json.dumps(lesson))
+    bar = {"output_type": "display_data", "data": {"application/vnd.jupyter.widget-view+json": {}, "text/plain": "0%|"}}
+    table = {"output_type": "execute_result", "data": {"text/html": "<style>x</style><table><tr><td>0.8</td></tr></table>",
+                                                       "text/plain": "0.8"}}
+    executed = _notebook([_cell("a", [bar, table]), _cell("b", [table])])  # run before the tag was added
+    path = tmp_path / "09_demo-full.ipynb"
+    path.write_text(json.dumps(executed))
+    assert bench.results_tables(path) == ["<table><tr><td>0.8</td></tr></table>"]
+
+
+def test_a_run_keeps_the_measures_it_did_not_repeat(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    monkeypatch.setattr(bench, "lessons", lambda selected: [tmp_path / "00_a.ipynb", tmp_path / "01_b.ipynb"])
+    fields = ["kind", "name", "mode", "runs", "seconds", "peak_gb", "ok", "target_s", "note"]
+    with open(tmp_path / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields); writer.writeheader()
+        writer.writerows([dict(kind="lesson", name="01_b", mode="full", runs=1, seconds=100.0, peak_gb=1.0, ok=True, target_s=600),
+                          dict(kind="lesson", name="00_a", mode="fast", runs=1, seconds=50.0, peak_gb=1.0, ok=True, target_s=90)])
+    (tmp_path / "tables.json").write_text(json.dumps({"01_b": ["old"], "00_a": ["kept"]}))
+    new = [dict(kind="lesson", name="01_b", mode="full", runs=3, seconds=80.0, peak_gb=1.1, ok=True, target_s=600)]
+    rows, tables = bench.merge_previous(new, {"01_b": ["new"]})
+    assert [(r["name"], r["mode"], r["seconds"]) for r in rows] == [("00_a", "fast", 50.0), ("01_b", "full", 80.0)]
+    assert rows[0]["ok"] is True and rows[0]["target_s"] == 90.0, "kept rows are read back as numbers and booleans"
+    assert tables == {"01_b": ["new"], "00_a": ["kept"]}
