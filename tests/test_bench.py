@@ -37,9 +37,16 @@ def test_a_run_keeps_the_measures_it_did_not_repeat(tmp_path, monkeypatch):
         writer = csv.DictWriter(f, fieldnames=fields); writer.writeheader()
         writer.writerows([dict(kind="lesson", name="01_b", mode="full", runs=1, seconds=100.0, peak_gb=1.0, ok=True, target_s=600),
                           dict(kind="lesson", name="00_a", mode="fast", runs=1, seconds=50.0, peak_gb=1.0, ok=True, target_s=90)])
-    (tmp_path / "tables.json").write_text(json.dumps({"01_b": ["old"], "00_a": ["kept"]}))
     new = [dict(kind="lesson", name="01_b", mode="full", runs=3, seconds=80.0, peak_gb=1.1, ok=True, target_s=600)]
-    rows, tables = bench.merge_previous(new, {"01_b": ["new"]})
+    rows = bench.merge_previous(new)
     assert [(r["name"], r["mode"], r["seconds"]) for r in rows] == [("00_a", "fast", 50.0), ("01_b", "full", 80.0)]
     assert rows[0]["ok"] is True and rows[0]["target_s"] == 90.0, "kept rows are read back as numbers and booleans"
-    assert tables == {"01_b": ["new"], "00_a": ["kept"]}
+
+
+def test_tables_come_only_from_full_runs_that_succeeded(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    monkeypatch.setattr(bench, "results_tables", lambda executed: [executed.stem])
+    for stem in ("00_a-full", "01_b-full", "02_c-fast"): (tmp_path / f"{stem}.ipynb").write_text("{}")
+    rows = [dict(kind="lesson", name="00_a", mode="full", ok=True), dict(kind="lesson", name="01_b", mode="full", ok=False),
+            dict(kind="lesson", name="02_c", mode="fast", ok=True)]
+    assert bench.collect_tables(rows) == {"00_a": ["00_a-full"]}

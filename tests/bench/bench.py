@@ -31,6 +31,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "_build" / "bench"
+KERAS_RECIPES = ["our CNN, batch 32 (the lesson)", "our CNN, batch 64"]  # names in tests/bench/bench_keras_mnist.py
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
 TARGETS = {"fast": 90, "full": 600}  # seconds, on 2 CPU cores
 PEAK_TARGET_GB = 2.5
@@ -82,8 +83,8 @@ def results_tables(executed: Path) -> list[str]:
     return tables
 
 
-def bench_lessons(paths: list[Path], modes: list[str], runs: int) -> tuple[list[dict], dict]:
-    rows, tables = [], {}
+def bench_lessons(paths: list[Path], modes: list[str], runs: int) -> list[dict]:
+    rows = []
     papermill = str(Path(sys.executable).parent / "papermill")
     for path in paths:
         for mode in modes:
@@ -96,12 +97,18 @@ def bench_lessons(paths: list[Path], modes: list[str], runs: int) -> tuple[list[
                 status = "ok" if measure["ok"] else "FAILED"
                 print(f"{path.stem:<24} {mode:<4} run {run + 1}/{runs}: {measure['seconds']:>7.1f} s  {measure['peak_gb']:.2f} GB  {status}", flush=True)
                 if not measure["ok"]: print(measure["output"]); break
-            if mode == "full" and measures[-1]["ok"]: tables[path.stem] = results_tables(OUT / f"{path.stem}-full.ipynb")
             rows.append(dict(kind="lesson", name=path.stem, mode=mode, runs=len(measures),
                              seconds=statistics.median(m["seconds"] for m in measures),
                              peak_gb=statistics.median(m["peak_gb"] for m in measures),
                              ok=all(m["ok"] for m in measures), target_s=TARGETS[mode]))
-    return rows, tables
+    return rows
+
+
+def collect_tables(rows: list[dict]) -> dict[str, list[str]]:
+    "Result tables of every lesson whose last full-mode run (kept in _build/bench/) succeeded."
+    succeeded = {r["name"] for r in rows if r["kind"] == "lesson" and r["mode"] == "full" and r["ok"]}
+    return {p.stem.rsplit("-", 1)[0]: results_tables(p) for p in sorted(OUT.glob("*-full.ipynb"))
+            if p.stem.rsplit("-", 1)[0] in succeeded}
 
 
 IMPORT_PROBE = ("import sys, time; t = time.perf_counter(); import course_utils, course_utils.env, course_utils.assets, "
@@ -215,10 +222,10 @@ def write_page(rows: list[dict], tables: dict) -> Path:
     return page
 
 
-def merge_previous(rows: list[dict], tables: dict) -> tuple[list[dict], dict]:
+def merge_previous(rows: list[dict]) -> list[dict]:
     "Keep the measures of an earlier `make bench` that this run did not repeat (say, full mode run separately)."
-    previous_csv, previous_tables = OUT / "results.csv", OUT / "tables.json"
-    if not previous_csv.exists(): return rows, tables
+    previous_csv = OUT / "results.csv"
+    if not previous_csv.exists(): return rows
     key = lambda r: (r["kind"], r["name"], r["mode"])
     measured = {key(r) for r in rows}
     with open(previous_csv, newline="") as f:
@@ -231,8 +238,7 @@ def merge_previous(rows: list[dict], tables: dict) -> tuple[list[dict], dict]:
     order = {name: i for i, name in enumerate(p.stem for p in lessons(None))}
     lesson_rows = sorted([r for r in rows + kept if r["kind"] == "lesson"], key=lambda r: (order.get(r["name"], 99), r["mode"] != "fast"))
     other_rows = [r for r in rows if r["kind"] != "lesson"] + [r for r in kept if r["kind"] != "lesson"]
-    old_tables = json.loads(previous_tables.read_text()) if previous_tables.exists() else {}
-    return lesson_rows + other_rows, {**old_tables, **tables}
+    return lesson_rows + other_rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,10 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.page_only:
-        rows, tables = merge_previous([], {})
-        for executed in sorted(OUT.glob("*-full.ipynb")): tables[executed.stem.rsplit("-", 1)[0]] = results_tables(executed)
-        (OUT / "tables.json").write_text(json.dumps(tables))
-        print(f"wrote {write_page(rows, tables).relative_to(ROOT)}")
+        rows = merge_previous([])
+        print(f"wrote {write_page(rows, collect_tables(rows)).relative_to(ROOT)}")
         return 0
     rows = bench_import()
     print(f"import course_utils: {rows[0]['seconds']} s; {rows[0]['note']}", flush=True)
@@ -258,16 +262,14 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_llm()
         for r in rows[-4:]: print(f"{r['name']}: {r['seconds']}", flush=True)
     if not args.skip_keras:  # our CNN against keras-io's convnet, same data, same run (writes _build/bench/keras_mnist.csv)
-        subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "bench_keras_mnist.py"), "--recipes",
-                        "our CNN, batch 32 (the lesson)", "our CNN, batch 64"], env={**os.environ, **OFFLINE}, cwd=ROOT, check=True)
-    lesson_rows, tables = bench_lessons(lessons(args.lessons), args.modes, args.runs)
+        subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "bench_keras_mnist.py"), "--recipes", *KERAS_RECIPES], env={**os.environ, **OFFLINE}, cwd=ROOT, check=True)
+    lesson_rows = bench_lessons(lessons(args.lessons), args.modes, args.runs)
     rows = lesson_rows + rows
-    if not args.fresh: rows, tables = merge_previous(rows, tables)
-    (OUT / "tables.json").write_text(json.dumps(tables))
+    if not args.fresh: rows = merge_previous(rows)
     with open(OUT / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["kind", "name", "mode", "runs", "seconds", "peak_gb", "ok", "target_s", "note"])
         writer.writeheader(); writer.writerows(rows)
-    print(f"wrote {OUT.relative_to(ROOT)}/results.csv and {write_page(rows, tables).relative_to(ROOT)}")
+    print(f"wrote {OUT.relative_to(ROOT)}/results.csv and {write_page(rows, collect_tables(rows)).relative_to(ROOT)}")
     return 0 if all(r["ok"] for r in lesson_rows) else 1
 
 

@@ -4,9 +4,10 @@
     .venv/bin/python tests/bench/bench_keras_mnist.py --source auto --epochs 5 --seeds 0
 
 Each recipe is trained from scratch with Adam and `validation_split=0.1` (as in the lesson and in the keras-io
-example) for the same number of epochs on the same images, then evaluated on the same test set. It prints (and writes to `_build/bench/keras_mnist.csv`, which `make bench` shows), per
+example) for the same number of epochs on the same images, then evaluated on the same test set. It prints, per
 recipe, the test accuracy, the wall time of `fit` (graph tracing included), the training throughput in images/s
 (epochs after the first, so tracing is left out), and ratios against the keras-io model.
+The table also goes to `_build/bench/keras_mnist.csv`, which `make bench` shows on the Performance page.
 Not collected by pytest: its name does not start with `test_`.
 """
 import argparse
@@ -24,6 +25,7 @@ import pandas as pd  # noqa: E402
 
 from course_utils.keras_mnist import build_cnn_model, build_reference_convnet, load_mnist, preprocess  # noqa: E402
 
+OUT = Path(__file__).resolve().parents[2] / "_build" / "bench"  # tests/bench/bench.py's OUT
 REFERENCE = "keras-io convnet, batch 128"
 RECIPES = {  # name: (model builder, batch size, early stopping)
     "our CNN, batch 32 (the lesson)": (build_cnn_model, 32, False),
@@ -90,11 +92,10 @@ def main(argv=None) -> pd.DataFrame:
     table["accuracy_vs_ref"] = table["accuracy"] - reference["accuracy"]
     table["time_ratio"] = table["fit_seconds"] / reference["fit_seconds"]
     table["speed_ratio"] = table["images_per_s"] / reference["images_per_s"]
-    out = Path(__file__).resolve().parents[2] / "_build" / "bench"
-    out.mkdir(parents=True, exist_ok=True)  # `make bench` puts this table on the Performance page
+    OUT.mkdir(parents=True, exist_ok=True)
     table.assign(source=args.source, epochs_asked=args.epochs, seeds=" ".join(map(str, args.seeds)),
                  machine=f"{platform.machine()}, {os.cpu_count()} cores, keras {keras.__version__} on {keras.backend.backend()}",
-                 date=time.strftime("%Y-%m-%d")).to_csv(out / "keras_mnist.csv")
+                 date=time.strftime("%Y-%m-%d")).to_csv(OUT / "keras_mnist.csv")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round({"accuracy": 4, "accuracy_sd": 4, "fit_seconds": 1, "images_per_s": 0,
                            "accuracy_vs_ref": 4, "time_ratio": 2, "speed_ratio": 2}).to_string())
