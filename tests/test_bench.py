@@ -50,3 +50,16 @@ def test_tables_come_only_from_full_runs_that_succeeded(tmp_path, monkeypatch):
     rows = [dict(kind="lesson", name="00_a", mode="full", ok=True), dict(kind="lesson", name="01_b", mode="full", ok=False),
             dict(kind="lesson", name="02_c", mode="fast", ok=True)]
     assert bench.collect_tables(rows) == {"00_a": ["00_a-full"]}
+
+
+def test_gpu_section_lists_lessons_in_order_then_the_llm_probe(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    assert bench.gpu_section() == [], "no GPU results, no section"
+    (tmp_path / "tests" / "bench").mkdir(parents=True)
+    fields = ["lesson", "mode", "seconds", "device", "torch", "transformers", "date", "asserts_passed", "note"]
+    with open(tmp_path / "tests" / "bench" / "gpu_results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields); writer.writeheader()
+        for lesson in ("01_b", "llm_gguf_conversion", "00_a"):
+            writer.writerow(dict(lesson=lesson, mode="full", seconds=1.0, device="GPU X", asserts_passed=True, note=""))
+    rows = [line.split(" | ")[0] for line in bench.gpu_section() if line.startswith("| ") and not line.startswith("| lesson")]
+    assert rows == ["| 00_a", "| 01_b", "| llm_gguf_conversion"]

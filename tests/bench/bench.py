@@ -171,6 +171,21 @@ def bench_llm() -> list[dict]:
                  note=f"torch threads: {warm[0]['threads']}")]
 
 
+def gpu_section() -> list[str]:
+    "The page's GPU section, from tests/bench/gpu_results.csv (measured by tests/bench/bench_gpu.py, not by this script), in lesson order."
+    gpu = ROOT / "tests" / "bench" / "gpu_results.csv"
+    if not gpu.exists(): return []
+    with open(gpu, newline="") as f: gpu_rows = list(csv.DictReader(f))
+    if not gpu_rows: return []
+    gpu_rows.sort(key=lambda r: (not r["lesson"][:2].isdigit(), r["lesson"]))  # lessons 00-07 first, then the LLM probe
+    first = gpu_rows[0]
+    lines = ["", "## GPU", "", f"Full mode run as a plain script on one {first.get('device', 'GPU')} (torch {first.get('torch', '?')}, "
+             f"transformers {first.get('transformers', '?')}), measured on {first.get('date', '?')} by `tests/bench/bench_gpu.py` "
+             "(it needs a GPU machine; `make bench` does not rerun it). Target: under 2 minutes.", "",
+             "| lesson | mode | seconds | lesson's checks passed | note |", "|---|---|---|---|---|"]
+    return lines + [f"| {r['lesson']} | {r['mode']} | {r['seconds']} | {r.get('asserts_passed', '')} | {r.get('note', '')} |" for r in gpu_rows]
+
+
 def write_page(rows: list[dict], tables: dict) -> Path:
     machine = f"{platform.machine()}, {psutil.cpu_count()} CPU cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}"
     lines = ["---", 'title: "Performance"', 'description: "Measured speed and memory of every lesson, on the machine named below."', "---", "",
@@ -203,16 +218,7 @@ def write_page(rows: list[dict], tables: dict) -> Path:
             lines += [f"| {r['recipe']} | {int(float(r['parameters'])):,} | {fmt(r['accuracy'], 4)} | {fmt(r['accuracy_sd'], 4)} | "
                       f"{fmt(r['fit_seconds'], 1)} | {fmt(r['images_per_s'], 0)} | {float(r['accuracy_vs_ref']):+.4f} | "
                       f"{fmt(r['time_ratio'], 2)} | {fmt(r['speed_ratio'], 2)} |" for r in recipes]
-    gpu = ROOT / "tests" / "bench" / "gpu_results.csv"
-    if gpu.exists():  # measured on a GPU machine by tests/bench/bench_gpu.py, not by this script
-        with open(gpu, newline="") as f: gpu_rows = list(csv.DictReader(f))
-        if gpu_rows:
-            first = gpu_rows[0]
-            lines += ["", "## GPU", "", f"Full mode run as a plain script on one {first.get('device', 'GPU')} (torch {first.get('torch', '?')}, "
-                      f"transformers {first.get('transformers', '?')}), measured on {first.get('date', '?')} by `tests/bench/bench_gpu.py` "
-                      "(it needs a GPU machine; `make bench` does not rerun it). Target: under 2 minutes.", "",
-                      "| lesson | mode | seconds | lesson's checks passed | note |", "|---|---|---|---|---|"]
-            lines += [f"| {r['lesson']} | {r['mode']} | {r['seconds']} | {r.get('asserts_passed', '')} | {r.get('note', '')} |" for r in gpu_rows]
+    lines += gpu_section()
     for lesson, found in sorted(tables.items()):
         if found: lines += ["", f"## Results of {lesson} (full mode)", ""] + [t + "\n" for t in found]
     notes = ROOT / "tests" / "bench" / "optimisations.md"
