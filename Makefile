@@ -10,7 +10,7 @@ STAMP := $(VENV)/.setup-done
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: setup browser lab test docs outputs student colab-check bench lock clean help
+.PHONY: setup browser datasets lab test docs outputs student colab-check bench lock clean help
 help:
 	@echo "make lab          set up .venv and open the course in JupyterLab"
 	@echo "make test         set up .venv and run every test (library, notebooks, student copies, site, sync)"
@@ -19,7 +19,7 @@ help:
 	@echo "make colab-check  resolve the Colab install against shared/colab/pip-freeze.txt (needs PyPI)"
 	@echo "make bench        measure lesson times and memory (not part of make test)"
 
-setup: $(STAMP) browser
+setup: $(STAMP) browser datasets
 
 # Debian's Chromium and ChromeDriver for the site's browser test (tests/test_site_in_browser.py): installed
 # only when missing, and only where apt-get can be used (root, or sudo without a password). Elsewhere
@@ -33,6 +33,18 @@ browser:
 	echo "setup: installing Debian's $(BROWSER_PACKAGES) for the browser test"; \
 	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; } \
 	  || echo "setup: could not install $(BROWSER_PACKAGES) (see above): the browser test will say so"
+
+# Debian's full-size Fashion-MNIST (30 MB), optional: lesson 05 and tests/bench/bench_keras_mnist.py --source fashion
+# use it where it is installed and say so where it is not. Installed like Chromium above: only where apt-get can be used.
+DATASET_PACKAGES := dataset-fashion-mnist
+datasets:
+	@if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || ! command -v apt-get >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "setup: Fashion-MNIST (optional) needs root or sudo: run 'sudo apt-get install $(DATASET_PACKAGES)'"; exit 0; fi; \
+	echo "setup: installing Debian's $(DATASET_PACKAGES) (optional data set, 30 MB)"; \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(DATASET_PACKAGES) >/dev/null 2>&1 \
+	  || { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(DATASET_PACKAGES) >/dev/null; } \
+	  || echo "setup: could not install $(DATASET_PACKAGES): lesson 05 skips its Fashion-MNIST cells, saying so"
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt requirements/assets.txt setup.py settings.ini
 	@start=$$(date +%s); \

@@ -63,3 +63,19 @@ def test_gpu_section_lists_lessons_in_order_then_the_llm_probe(tmp_path, monkeyp
             writer.writerow(dict(lesson=lesson, mode="full", seconds=1.0, device="GPU X", asserts_passed=True, note=""))
     rows = [line.split(" | ")[0] for line in bench.gpu_section() if line.startswith("| ") and not line.startswith("| lesson")]
     assert rows == ["| 00_a", "| 01_b", "| llm_gguf_conversion"]
+
+
+def test_keras_section_names_its_data_and_shows_ratios(tmp_path):
+    fields = ["recipe", "parameters", "epochs", "accuracy", "accuracy_sd", "fit_seconds", "images_per_s", "accuracy_vs_ref",
+              "time_ratio", "speed_ratio", "source", "epochs_asked", "seeds", "machine", "date"]
+    path = tmp_path / "keras_mnist-fashion.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields); writer.writeheader()
+        writer.writerow(dict(recipe="ours", parameters=10, epochs=10, accuracy=0.9, accuracy_sd=0.001, fit_seconds=100, images_per_s=3000,
+                             accuracy_vs_ref=0.01, time_ratio=0.99, speed_ratio=1.0, source="fashion", epochs_asked=10, seeds="0 1",
+                             machine="m", date="d"))
+    lines = bench.keras_section(path)
+    assert "## Keras: our CNN against the keras-io convnet, Fashion-MNIST images" in lines
+    assert lines[-1] == "| ours | 10 | 0.9000 | 0.0010 | 100.0 | 3000 | +0.0100 | 0.99 | 1.00 |"
+    path.write_text(",".join(fields) + "\n")
+    assert bench.keras_section(path) == [], "an empty run adds no section"

