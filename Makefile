@@ -21,30 +21,26 @@ help:
 
 setup: $(STAMP) browser datasets
 
-# Debian's Chromium and ChromeDriver for the site's browser test (tests/test_site_in_browser.py): installed
-# only when missing, and only where apt-get can be used (root, or sudo without a password). Elsewhere
-# setup goes on and the browser test is skipped with a message saying why.
-BROWSER_PACKAGES := chromium chromium-driver
-browser:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
-	if ! command -v apt-get >/dev/null; then echo "setup: no apt-get here: the browser test needs Chromium and ChromeDriver (skipped without them)"; exit 0; fi; \
+# apt_install(packages, test that they are there, what needs them): Debian packages that setup installs only when
+# missing, and only where apt-get can be used (root, or sudo without a password). Elsewhere setup goes on, says
+# what to run, and what needs them skips, saying why.
+define apt_install
+	@if $(2); then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "setup: no apt-get here: $(3) needs $(1) (skipped without it)"; exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else echo "setup: installing Chromium needs root or sudo: run 'sudo apt-get install $(BROWSER_PACKAGES)' for the browser test"; exit 0; fi; \
-	echo "setup: installing Debian's $(BROWSER_PACKAGES) for the browser test"; \
-	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; } \
-	  || echo "setup: could not install $(BROWSER_PACKAGES) (see above): the browser test will say so"
+	else echo "setup: installing $(1) needs root or sudo: run 'sudo apt-get install $(1)' for $(3)"; exit 0; fi; \
+	echo "setup: installing Debian's $(1) for $(3)"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(1) >/dev/null; } \
+	  || echo "setup: could not install $(1) (see above): $(3) will say so"
+endef
 
-# Debian's full-size Fashion-MNIST (30 MB), optional: lesson 05 and tests/bench/bench_keras_mnist.py --source fashion
-# use it where it is installed and say so where it is not. Installed like Chromium above: only where apt-get can be used.
-DATASET_PACKAGES := dataset-fashion-mnist
+# Chromium and ChromeDriver for the site's browser test (tests/test_site_in_browser.py).
+browser:
+	$(call apt_install,chromium chromium-driver,command -v chromium >/dev/null && command -v chromedriver >/dev/null,the browser test)
+
+# The full-size Fashion-MNIST (30 MB), optional: lesson 05 and tests/bench/bench_keras_mnist.py --source fashion.
 datasets:
-	@if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || ! command -v apt-get >/dev/null; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else echo "setup: Fashion-MNIST (optional) needs root or sudo: run 'sudo apt-get install $(DATASET_PACKAGES)'"; exit 0; fi; \
-	echo "setup: installing Debian's $(DATASET_PACKAGES) (optional data set, 30 MB)"; \
-	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(DATASET_PACKAGES) >/dev/null 2>&1 \
-	  || { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $(DATASET_PACKAGES) >/dev/null; } \
-	  || echo "setup: could not install $(DATASET_PACKAGES): lesson 05 skips its Fashion-MNIST cells, saying so"
+	$(call apt_install,dataset-fashion-mnist,[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ],lesson 05's Fashion-MNIST part)
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt requirements/assets.txt setup.py settings.ini
 	@start=$$(date +%s); \

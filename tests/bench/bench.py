@@ -221,7 +221,7 @@ def write_page(rows: list[dict], tables: dict) -> Path:
         if r["kind"] != "lesson":
             unit = "" if "tokens/s" in r["name"] else " s"
             lines.append(f"| {r['name']} | {r['seconds']}{unit} | {r['target_s']} | {'yes' if r['ok'] else 'no'} | {r.get('note', '')} |")
-    for keras_table in sorted(OUT.glob("keras_mnist*.csv"), key=lambda p: (p.name != "keras_mnist.csv", p.name)):  # packaged digits first  # written by tests/bench/bench_keras_mnist.py (`make bench` reruns the packaged digits unless --skip-keras)
+    for keras_table in sorted(OUT.glob("keras_mnist*.csv"), key=lambda p: (p.name != "keras_mnist.csv", p.name)):  # from tests/bench/bench_keras_mnist.py; packaged digits first
         lines += keras_section(keras_table)
     lines += gpu_section()
     for lesson, found in sorted(tables.items()):
