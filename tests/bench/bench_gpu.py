@@ -5,8 +5,8 @@ Not part of `make test` or `make bench`. Two halves:
 Here (a machine that reaches PyPI, with the course's .venv), once:
     .venv/bin/python tests/bench/bench_gpu.py prepare
 writes, under the git-ignored `.gpu/`: the wheels of the packages the GPU image lacks (keras, optree, gguf,
-ipywidgets, IPython, and lesson 06's FastAPI stack, with their pure-Python dependencies), the small files of the asset packages, and the
-big weight files (MiniLM, the SmolLM2 GGUF, EfficientNet) cut into pieces, packed into `.gpu/carry/1`,
+ipywidgets, IPython and lesson 06's FastAPI stack, with their pure-Python dependencies), the small files of the
+asset packages, and the big weight files (MiniLM, the SmolLM2 GGUF, EfficientNet) cut into pieces, packed into `.gpu/carry/1`,
 `.gpu/carry/2`, ... of at most --pack-mib each, so that each folder plus the working tree fits one transfer
 (64 MiB). It prints the list of folders.
 
@@ -43,8 +43,8 @@ WHEELS = ["keras==3.15.1", "namex==0.1.0", "gguf==0.19.0", "ipywidgets==8.1.9", 
           "matplotlib-inline==0.2.2", "pexpect==4.9.0", "ptyprocess==0.7.0", "prompt_toolkit==3.0.53", "wcwidth==0.9.4",
           "stack_data==0.6.3", "executing==2.3.0", "asttokens==3.0.2", "pure_eval==0.2.4", "ipython_pygments_lexers==1.1.1",
           # lesson 06's model server and client, at the versions pinned here (click is in the GPU image)
-          "fastapi==0.165.0", "opentelemetry-api==1.45.2", "starlette==1.10.0", "pydantic==2.14.3", "annotated-types==0.8.0", "typing-inspection==0.4.5",
-          "typing_extensions==4.16.0", "uvicorn==0.54.0",
+          "fastapi==0.165.0", "opentelemetry-api==1.45.2", "starlette==1.10.0", "pydantic==2.14.3", "annotated-types==0.8.0",
+          "typing-inspection==0.4.5", "typing_extensions==4.16.0", "uvicorn==0.54.0",
           "httpx==0.28.1", "httpcore==1.0.9", "h11==0.16.0", "anyio==4.16.0", "sniffio==1.3.1"]
 BINARY_WHEELS = ["optree==0.20.0", "pydantic_core==2.50.4"]  # built for the GPU image's CPython 3.12
 FIELDS = ["lesson", "mode", "seconds", "device", "torch", "transformers", "date", "asserts_passed", "note"]
