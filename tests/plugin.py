@@ -5,10 +5,13 @@ Before any test or notebook kernel starts, it makes every run offline and strict
 - tests/netguard first on PYTHONPATH: every Python started from here, notebook kernels
   included, fails loudly on a non-loopback connection (and so does this process);
 - COURSE_EXERCISES_MUST_PASS=1: in the solved lessons, a failing exercise check is an error;
+- COURSE_GRADING=1: each `exN.check()` also returns its points, and the solved lessons' runs are graded the
+  way nbgrader grades an autograder cell (`pytest_runtest_makereport` below): each must earn full marks;
 - figures use the notebook's inline backend, which needs no display;
 - OMP_NUM_THREADS=1: each kernel computes with one thread, as two of them share the cores.
 """
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +25,7 @@ TEST_ENVIRONMENT = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
     "COURSE_EXERCISES_MUST_PASS": "1",
+    "COURSE_GRADING": "1",
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "TOKENIZERS_PARALLELISM": "false",
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -74,3 +78,24 @@ def pytest_xdist_make_scheduler(config, log):
 
     config.option.loadscopereorder = False
     return CourseScheduling(config, log)
+
+
+# ---------------------------------------------------------------- the solved lessons' runs are grading runs
+CHECK_AT_END = re.compile(r"(?:^|\n)(\w+)\.check\(\)\s*$")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    "An nbval cell of a lesson that checks an exercise is graded by nbgrader's rule; less than full marks fails it."
+    outcome = yield
+    report = outcome.get_result()
+    cell, outputs = getattr(item, "cell", None), getattr(item, "test_outputs", None)
+    if call.when != "call" or not report.passed or cell is None or outputs is None: return
+    match = CHECK_AT_END.search(cell.source)
+    lesson = Path(str(item.fspath)).stem
+    if not match or "### BEGIN SOLUTION" not in cell.source or not re.match(r"\d\d_", lesson): return
+    from tests.assignments import grade_check_outputs
+    score, max_score = grade_check_outputs(lesson, match.group(1), outputs)
+    if score != max_score:
+        report.outcome = "failed"
+        report.longrepr = f"{lesson}: {match.group(1)} earns {score} of {max_score} points in the solved lesson"

@@ -1,22 +1,19 @@
-"""Student copies of the lessons: `_student/NN_name.ipynb`, written by `make student`.
+"""What nbgrader lacks to make the student copies (used by tests/assignments.py's `StubSolutions`).
 
-A student copy is the lesson with every exercise solution replaced by a stub, ready to hand out:
+nbgrader's `generate_assignment` replaces each solution region with one fixed stub. The course's student copies
+need more, and this module provides it:
 
-- in each code cell, the lines between `### BEGIN SOLUTION` and `### END SOLUTION` (markers included)
-  become one stub line per name the solution assigns at its top level, `name = ____  # your code here`
-  (a function or class the solution defines keeps its signature, with `pass  # your code here` as body;
-  a region that assigns nothing becomes `pass  # your code here`); the `exN.check()` after it stays;
-- `____` (the `Blank` placeholder of `course_utils.exercises`) is imported in a cell of its own, just
-  before the first exercise, unless an earlier cell already imports it;
-- after a stub, top-level statements that read a stubbed name cannot run on a blank: an `assert` (and
-  any `assert` about `.evaluate(...)`, the lesson's own check that its solutions pass) is removed, and an
+- the lines between `### BEGIN SOLUTION` and `### END SOLUTION` (markers included) become one stub line per
+  name the solution assigns at its top level, `name = ____  # your code here` (a function or class the
+  solution defines keeps its signature, with `pass  # your code here` as body; a region that assigns
+  nothing becomes `pass  # your code here`);
+- after a stub, top-level statements that read a stubbed name cannot run on a blank: an `assert` (and any
+  `assert` about `.evaluate(...)`, the lesson's own check that its solutions pass) is removed, and an
   expression statement keeps only its `exN.check()` calls (or goes);
-- nbdev's `#| export`-like directives and `#| default_exp` are removed (a cell left empty goes), so
-  nothing exports from a student copy; `# NBVAL_...` markers go too;
-- outputs, execution counts and saved widget state are stripped; prose, setup, hints and checks stay.
+- nbdev's `#| export`-like directives and `#| default_exp` are removed, so nothing exports from a student
+  copy; `# NBVAL_...` markers go too.
 
-Run `python -m tests.student_copies` (what `make student` does) after changing a lesson, and commit
-`_student/`; `python -m tests.student_copies --check` says which copies are out of date.
+`make student` (tests/assignments.py) writes `_student/`; commit it.
 """
 import ast
 import copy
@@ -165,101 +162,3 @@ def drop_uses_of_stubs(source: str, stubbed: set[str]) -> str:
         lines[first:last + 1] = replacement
     return "\n".join(lines)
 
-
-def _imports_blank(source: str) -> bool:
-    try: tree = ast.parse(source)
-    except SyntaxError: return "import ____" in source
-    return any(isinstance(n, ast.ImportFrom) and any(a.name in ("____", "*") for a in n.names)
-               and (n.module or "").startswith("course_utils") for n in ast.walk(tree))
-
-
-def _blank_cell(cell_id: str) -> dict:
-    return {"cell_type": "code", "execution_count": None, "id": cell_id, "metadata": {}, "outputs": [],
-            "source": BLANK_IMPORT}
-
-
-def student_notebook(nb: dict) -> dict:
-    "The student copy of a lesson notebook (a dict as read from JSON); the lesson is left unchanged."
-    nb = copy.deepcopy(nb)
-    cells, stubbed, blank_imported, first_exercise = [], set(), False, None
-    for cell in nb["cells"]:
-        if cell["cell_type"] != "code":
-            cells.append(cell); continue
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        source = drop_export_directives(source)
-        if stubbed: source = drop_uses_of_stubs(source, stubbed)
-        if solution_regions(source.splitlines()):
-            if first_exercise is None: first_exercise = len(cells)
-            source, names = stub_cell_source(source, stubbed)
-            stubbed |= set(names)
-        elif first_exercise is None and _imports_blank(source):
-            blank_imported = True
-        cell.update(source=source, outputs=[], execution_count=None)
-        if source.strip(): cells.append(cell)
-    if first_exercise is not None and not blank_imported:
-        at = first_exercise  # before the markdown that states the first exercise, after a section heading
-        while at > 0 and cells[at - 1]["cell_type"] == "markdown" and not _is_section_heading(cells[at - 1]): at -= 1
-        cells.insert(at, _blank_cell(_unique_id("blank000", cells)))
-    nb["cells"] = cells
-    nb.get("metadata", {}).pop("widgets", None)  # the saved state of the lesson's widgets goes with its outputs
-    return nb
-
-
-def _is_section_heading(cell: dict) -> bool:
-    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-    return cell["cell_type"] == "markdown" and source.lstrip().startswith("## ")
-
-
-def _unique_id(wanted: str, cells: list[dict]) -> str:
-    taken = {c.get("id") for c in cells}
-    number = 0
-    while wanted in taken: number += 1; wanted = f"blank{number:03d}"
-    return wanted
-
-
-def render(nb: dict) -> str:
-    "The notebook as nbdev_clean writes it: sorted keys, one-space indent, sources as strings."
-    for cell in nb["cells"]:
-        if isinstance(cell["source"], list): cell["source"] = "".join(cell["source"])
-    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
-def expected_copies() -> dict[str, str]:
-    "{file name: text} of every student copy, from the lessons as they are now."
-    return {lesson.name: render(student_notebook(json.loads(lesson.read_text(encoding="utf-8")))) for lesson in lessons()}
-
-
-def out_of_date(folder: Path = STUDENT) -> list[str]:
-    "The student copies missing, stale or without a lesson in `folder` (empty when all are up to date)."
-    expected = expected_copies()
-    present = {p.name for p in folder.glob("*.ipynb")} if folder.exists() else set()
-    stale = [name for name, text in expected.items()
-             if name not in present or (folder / name).read_text(encoding="utf-8") != text]
-    return sorted(stale + [f"{name} (no such lesson)" for name in present - set(expected)])
-
-
-def write(folder: Path = STUDENT) -> list[Path]:
-    "Write every student copy into `folder`, removing copies of lessons that no longer exist."
-    folder.mkdir(parents=True, exist_ok=True)
-    expected = expected_copies()
-    for orphan in set(p.name for p in folder.glob("*.ipynb")) - set(expected): (folder / orphan).unlink()
-    written = []
-    for name, text in expected.items():
-        path = folder / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text: path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def main(argv: list[str]) -> int:
-    if "--check" in argv:
-        stale = out_of_date()
-        for name in stale: print(f"out of date: _student/{name}")
-        if stale: print("run `make student` and commit _student/")
-        return 1 if stale else 0
-    for path in write(): print(f"wrote {path.relative_to(ROOT)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

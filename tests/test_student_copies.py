@@ -1,22 +1,26 @@
-"""Student copies (`make student`): up to date with the lessons, stubbed as documented in
-tests/student_copies.py, and every copy runs from top to bottom (papermill, fast=True, offline,
-COURSE_EXERCISES_MUST_PASS unset) with each exercise check saying "❌ Not yet" kindly, never a traceback.
+"""Student copies (`make student`): nbgrader's release versions of the lessons (tests/assignments.py).
 
-Each `test_student_copy_runs[...]` is a unit of its own for pytest-xdist (tests/plugin.py), so the
-student copies run beside the lessons' nbval runs in the same pool of workers."""
+- they are up to date with the lessons;
+- they leak nothing: no checker, no expected value, no solution line, no `.solution()` call;
+- every copy, blank, is graded by `nbgrader autograde` (its one run, fast=True, offline): it runs top to
+  bottom, scores zero, and every question gets a kind "❌ Not yet" verdict as feedback, never a traceback.
+
+Each `test_student_copy_is_graded[...]` is a unit of its own for pytest-xdist (tests/plugin.py), so the
+grading runs spread over the workers beside the lessons' nbval runs."""
+import importlib
+import inspect
 import json
 import re
 from pathlib import Path
 
-import papermill
 import pytest
 
-from tests.student_copies import (BEGIN, BLANK_IMPORT, END, NBS, ROOT, STUDENT, lessons, out_of_date, render,
-                                  solution_regions, student_notebook)
+from course_utils.checks import CHECKS
+from course_utils.exercises import exercises_of
+from tests.assignments import build, grade, out_of_date, outputs_text, source_notebook, submit
+from tests.student_copies import BEGIN, END, NBS, ROOT, STUDENT, lessons, solution_regions, stub_cell_source
 
 LESSONS = lessons()
-RUNS = ROOT / "_build" / "student_run"
-CHECK_CALL = re.compile(r"\b\w+\.check\(\)")
 VERDICT = re.compile(r"(✅ Correct|❌ Not yet) \(([^)]*)\): ?(.*)")
 
 
@@ -24,109 +28,99 @@ def _source(cell) -> str:
     return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
 
 
-def _notebook(cells: list[tuple[str, str]]) -> dict:
-    return {"cells": [{"cell_type": kind, "id": f"c{i}", "metadata": {}, "source": text,
-                       **({"outputs": [{"output_type": "stream", "name": "stdout", "text": "x"}], "execution_count": 3}
-                          if kind == "code" else {})} for i, (kind, text) in enumerate(cells)],
-            "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+def _copy(lesson: Path, folder: Path = STUDENT) -> dict:
+    return json.loads((folder / lesson.name).read_text(encoding="utf-8"))
 
 
-def test_student_copies_are_up_to_date():
-    stale = out_of_date()
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory):
+    "nbgrader's release version of every lesson, generated afresh in a temporary course folder."
+    return build(course=tmp_path_factory.mktemp("course"))
+
+
+def test_student_copies_are_up_to_date(releases):
+    stale = out_of_date(releases)
     assert not stale, f"_student/ is out of date with the lessons ({', '.join(stale)}): run `make student` and commit _student/"
 
 
-def test_stubs_replace_each_kind_of_solution():
-    nb = _notebook([
-        ("code", "#| default_exp demo"),
-        ("code", "#| export\ndef helper(x): return x\n\nex1 = 'an exercise'"),
-        ("markdown", "## Exercises"),
-        ("markdown", "**Exercise 1.** Do it."),
-        ("code", f"data = [3, 1, 2]\n{BEGIN}\nordered = sorted(data)\nfirst, *rest = ordered\ntotal = 0\ntotal += first\n{END}\nex1.check()"),
-        ("code", f"{BEGIN}\n@staticmethod\ndef scale(x: float, by: float = 2.0) -> float:\n    'Scale x.'\n    return x * by\n{END}\nex2.check()"),
-        ("code", f"{BEGIN}\nprint('no assignment')\n{END}\nex3.check()"),
-        ("code", f"{BEGIN}\npattern = r'\\d+'\n{END}\nre.findall(pattern, 'a1'), ex5.check()"),
-        ("code", f"def inner():\n    {BEGIN}\n    value = 42\n    {END}\n    return value\nscale(ordered), ex4.check()"),
-        ("code", "# NBVAL_CHECK_OUTPUT\nassert all(ex.evaluate(globals()) for ex in (ex1,))\nassert total == 1\nassert len(data) == 3\nprint(ordered)\nlen(data)"),
-    ])
-    copy = student_notebook(nb)
-    sources = [_source(c) for c in copy["cells"]]
-    assert sources[0] == "def helper(x): return x\n\nex1 = 'an exercise'", "export directives removed, empty cell dropped"
-    assert sources[1:4] == ["## Exercises", BLANK_IMPORT, "**Exercise 1.** Do it."], "the blank is imported before the first exercise"
-    assert sources[4] == ("data = [3, 1, 2]\nordered = ____  # your code here\nfirst = ____  # your code here\n"
-                          "rest = ____  # your code here\ntotal = ____  # your code here\nex1.check()")
-    assert sources[5] == ("@staticmethod\ndef scale(x: float, by: float=2.0) -> float:\n    \"\"\"Scale x.\"\"\"\n"
-                          "    pass  # your code here\nex2.check()")
-    assert sources[6] == "pass  # your code here\nex3.check()"
-    assert sources[7] == "pattern = ____  # your code here\nex5.check()", "a use of the answer beside its check goes"
-    assert sources[8] == "def inner():\n    value = ____  # your code here\n    return value\nex4.check()"
-    assert sources[9] == "assert len(data) == 3\nlen(data)", "asserts and displays of the answers removed, the rest kept"
-    code = [c for c in copy["cells"] if c["cell_type"] == "code"]
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code), "outputs stripped"
-    assert _source(nb["cells"][4]).count(BEGIN) == 1, "the lesson itself is left unchanged"
-
-
-def test_unpaired_solution_markers_are_reported():
+def test_stubs_keep_signatures_and_checks():
+    source = f"data = [3, 1, 2]\n{BEGIN}\nordered = sorted(data)\nfirst, *rest = ordered\n{END}\nex1.check()"
+    stubbed, names = stub_cell_source(source)
+    assert stubbed == ("data = [3, 1, 2]\nordered = ____  # your code here\nfirst = ____  # your code here\n"
+                       "rest = ____  # your code here\nex1.check()") and names == ["ordered", "first", "rest"]
     with pytest.raises(ValueError, match="without"):
         solution_regions([BEGIN, "x = 1"])
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_student_copy_keeps_the_lesson_but_its_solutions(lesson):
-    original = json.loads(lesson.read_text(encoding="utf-8"))
-    copy = json.loads((STUDENT / lesson.name).read_text(encoding="utf-8"))
-    prose = lambda nb: [_source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
-    assert prose(copy) == prose(original), "every markdown cell is kept, in order"
+def test_source_version_splits_answer_and_check_cells():
+    nb = source_notebook(NBS / "00_setup.ipynb")
+    graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    answers = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
+    assert [_source(c) for c in graded] == ["ex1.check()", "ex2.check()", "ex3.check()"]
+    assert [c["metadata"]["nbgrader"]["points"] for c in graded] == [3, 3, 1]
+    assert len(answers) == 3 and all(BEGIN in _source(c) and ".check()" not in _source(c) for c in answers)
+    assert not any(re.search(r"^#\|", _source(c), re.M) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def _leaks(lesson: Path, folder: Path = STUDENT) -> list[str]:
+    "What the student copy of `lesson` gives away: solution lines, checker names or source, secrets, solution calls."
+    copy = _copy(lesson, folder)
     text = "\n".join(_source(c) for c in copy["cells"])
-    assert BEGIN not in text and END not in text, "solution markers removed"
-    assert not re.search(r"^#\|\s*(export|exporti|exports|default_exp)\b", text, re.M), "nothing exports from a student copy"
-    original_text = "\n".join(_source(c) for c in original["cells"])
-    assert len(CHECK_CALL.findall(text)) == len(CHECK_CALL.findall(original_text)), "every exN.check() is kept"
-    regions = sum(len(solution_regions(_source(c).splitlines())) for c in original["cells"] if c["cell_type"] == "code")
-    assert regions >= 3 and text.count("# your code here") >= regions, "each solution became a stub"
-    code = [c for c in copy["cells"] if c["cell_type"] == "code"]
-    assert all(not c["outputs"] and c["execution_count"] is None for c in code), "outputs stripped"
-    assert _source(code[0]).startswith("#| hide") and "COLAB_RELEASE_TAG" in _source(code[0]), "the Colab install cell comes first"
-    assert any("parameters" in c["metadata"].get("tags", []) for c in code), "the parameters cell keeps its tag"
-    kept = {k: v for k, v in original["metadata"].items() if k != "widgets"}
-    assert copy["metadata"] == kept, "notebook metadata (kernel, Colab accelerator) kept, saved widget state dropped"
-
-
-def _outputs_text(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if output["output_type"] == "stream": parts.append("".join(output["text"]))
-        elif output["output_type"] in ("execute_result", "display_data"):
-            parts.append("".join(output["data"].get("text/plain", "")))
-        elif output["output_type"] == "error": parts.append("\n".join(output["traceback"]))
-    return "\n".join(parts)
+    code = "\n".join(_source(c) for c in copy["cells"] if c["cell_type"] == "code")
+    found = []
+    module = importlib.import_module(f"course_utils.checks.{CHECKS[lesson.stem]}")
+    for name, exercise in exercises_of(module).items():
+        for line in exercise._solution.splitlines():
+            line = line.strip()
+            if len(line) >= 12 and not line.startswith(("#", "def ", "class ", "import ", "from ", '"', "'")) and line in code:
+                found.append(f"{name}: solution line {line!r}")
+        for secret in exercise.secrets:
+            if secret in text: found.append(f"{name}: secret {secret!r}")
+        if exercise.checker is not None:
+            if exercise.checker.__name__ != "<lambda>" and exercise.checker.__name__ in text:
+                found.append(f"{name}: checker name {exercise.checker.__name__}")
+            for line in inspect.getsource(exercise.checker).splitlines()[1:]:
+                line = line.strip()
+                if len(line) >= 30 and line in code: found.append(f"{name}: checker line {line!r}")
+    if re.search(r"\bex\w*\.solution\(\)", code): found.append("a cell shows a solution (`.solution()`)")
+    if re.search(r"\b(Exercise|Incorrect)\(", code): found.append("a cell defines an exercise or a checker")
+    if BEGIN in text or END in text: found.append("solution markers")
+    return found
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_student_copy_runs(lesson, monkeypatch):
-    "The student copy runs top to bottom; every check answers '❌ Not yet' with a friendly message."
-    monkeypatch.delenv("COURSE_EXERCISES_MUST_PASS", raising=False)  # a learner's checks never raise
-    RUNS.mkdir(parents=True, exist_ok=True)
-    output = RUNS / lesson.name
-    try:
-        papermill.execute_notebook(str(STUDENT / lesson.name), str(output), parameters={"fast": True}, cwd=str(NBS),
-                                   kernel_name="python3", execution_timeout=600, progress_bar=False, log_output=False)
-    except papermill.PapermillExecutionError as error:
-        pytest.fail(f"_student/{lesson.name} fails at cell {error.exec_count} ({error.ename}: {error.evalue}):\n{error.source}",
-                    pytrace=False)
-    executed = json.loads(output.read_text(encoding="utf-8"))
-    checks = 0
-    for cell in executed["cells"]:
-        if cell["cell_type"] != "code": continue
-        text = _outputs_text(cell)
-        assert "Traceback (most recent call last)" not in text, f"a traceback in:\n{_source(cell)}\n{text}"
-        if not CHECK_CALL.search(_source(cell)): continue
-        verdicts = VERDICT.findall(text)
-        assert verdicts, f"no check verdict shown for:\n{_source(cell)}\n{text}"
-        for verdict, exercise, message in verdicts:
-            checks += 1
-            assert verdict == "❌ Not yet", f"{exercise} passes on the blank stub: {message}"
-            assert len(message.strip()) > 10 and "Traceback" not in message, f"{exercise}: unfriendly message {message!r}"
-    original = json.loads(lesson.read_text(encoding="utf-8"))
-    regions = sum(len(solution_regions(_source(c).splitlines())) for c in original["cells"] if c["cell_type"] == "code")
-    assert checks >= regions, f"{checks} checks answered, for {regions} exercises"
+def test_student_copy_leaks_nothing(lesson):
+    leaks = _leaks(lesson)
+    assert not leaks, f"_student/{lesson.name} gives away:\n" + "\n".join(leaks)
+
+
+def test_leak_scan_finds_a_planted_solution(tmp_path):
+    "The scan can fail: a solution line planted in a copy of lesson 00's student copy is found."
+    planted = _copy(NBS / "00_setup.ipynb")
+    planted["cells"].append({"cell_type": "code", "execution_count": None, "id": "planted", "metadata": {}, "outputs": [],
+                             "source": "random.Random(seed).shuffle(shuffled)\nex1.solution()"})
+    (tmp_path / "00_setup.ipynb").write_text(json.dumps(planted), encoding="utf-8")
+    leaks = _leaks(NBS / "00_setup.ipynb", folder=tmp_path)
+    assert any("solution line" in leak for leak in leaks) and any(".solution()" in leak for leak in leaks), leaks
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_student_copy_is_graded(lesson, tmp_path):
+    "The blank copy, graded by nbgrader: it runs, scores zero, and each question gets a kind verdict as feedback."
+    course = tmp_path / "course"
+    build([lesson], course=course)
+    submit(lesson.stem, "blank", STUDENT / lesson.name, course=course, fast=True)
+    result = grade(lesson.stem, "blank", course=course)
+    graded = json.loads((course / "autograded" / "blank" / lesson.stem / lesson.name).read_text(encoding="utf-8"))
+    for cell in graded["cells"]:
+        if cell["cell_type"] == "code":
+            text = outputs_text(cell)
+            assert "Traceback (most recent call last)" not in text and "Error" not in "".join(
+                o.get("ename", "") for o in cell.get("outputs", [])), f"an error in:\n{_source(cell)}\n{text}"
+    assert result["questions"], f"{lesson.name}: no graded question"
+    for grade_id, (score, max_score, feedback) in result["questions"].items():
+        verdicts = VERDICT.findall(feedback)
+        assert verdicts and verdicts[0][0] == "❌ Not yet", f"{lesson.name} {grade_id}: no kind verdict: {feedback!r}"
+        assert len(verdicts[0][2].strip()) > 10, f"{lesson.name} {grade_id}: unfriendly message {feedback!r}"
+        assert score == 0, f"{lesson.name} {grade_id}: the blank earns {score} points"
+    assert result["score"] == 0 and result["max_score"] > 0

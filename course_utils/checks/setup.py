@@ -20,6 +20,9 @@ def _check_split(split_reviews) -> str:
     "Three properties on hidden lists: a partition of the right size, repeatable per seed, different across seeds."
     if not callable(split_reviews): raise Incorrect("`split_reviews` should be a function: `def split_reviews(reviews, seed, test_fraction=0.2): ...`.")
     lists = [[f"review {i}" for i in range(size)] for size in (10, 57, 203)]
+    returned = split_reviews(list(lists[0]), 3)
+    if not (isinstance(returned, (tuple, list)) and len(returned) == 2):
+        raise Incorrect(f"`split_reviews` should return two lists, `(train, test)`; it returned {returned!r:.60}.")
     problems, points = [], 0
     partitions = True
     for reviews in lists:
