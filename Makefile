@@ -10,11 +10,13 @@ STAMP := $(VENV)/.setup-done
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: setup browser datasets lab test docs outputs student colab-check bench lock clean help
+.PHONY: setup browser datasets lab test docs outputs student assignments grade colab-check bench lock clean help
 help:
 	@echo "make lab          set up .venv and open the course in JupyterLab"
 	@echo "make test         set up .venv and run every test (library, notebooks, student copies, site, sync)"
 	@echo "make student      write the student copies of the lessons into _student/ (commit them)"
+	@echo "make assignments  build the nbgrader course folder _build/assignments/ (source, release, gradebook)"
+	@echo "make grade LESSON=00_setup  autograde the submissions in _build/assignments/submitted/ and write feedback"
 	@echo "make docs         render the site into _site/ (smalldocs; 'nbdev_docs' where Quarto is installed)"
 	@echo "make colab-check  resolve the Colab install against shared/colab/pip-freeze.txt (needs PyPI)"
 	@echo "make bench        measure lesson times and memory (not part of make test)"
@@ -78,9 +80,19 @@ docs: setup
 bench: setup
 	$(PY) -m tests.bench.bench $(BENCH_ARGS)
 
-# Student copies of the lessons (tests/student_copies.py): exercises stubbed, outputs and exports removed
+# nbgrader (tests/assignments.py): the course folder _build/assignments/ with every lesson's source (autograder)
+# and release (student) version and the gradebook; `make student` also copies the release versions into _student/.
+assignments: $(STAMP)
+	$(PY) -m tests.assignments
+
 student: $(STAMP)
-	$(PY) -m tests.student_copies
+	$(PY) -m tests.assignments --student
+
+# Autograde every submission of one lesson (_build/assignments/submitted/<learner>/<lesson>/) and write feedback.
+LESSON ?=
+grade: $(STAMP)
+	@test -n "$(LESSON)" || { echo "say which lesson: make grade LESSON=00_setup"; exit 2; }
+	$(PY) -m tests.assignments grade $(LESSON)
 
 colab-check: $(STAMP)
 	$(PY) -m tests.colab_resolve

@@ -251,9 +251,11 @@ def out_of_date(releases: dict[str, Path], folder: Path = STUDENT) -> list[str]:
     return sorted(stale + [f"{name}.ipynb (no such lesson)" for name in present - set(releases)])
 
 
-def write_student_copies(releases: dict[str, Path], folder: Path = STUDENT) -> None:
+def write_student_copies(releases: dict[str, Path], folder: Path = STUDENT, prune: bool = True) -> None:
+    "Write the release versions into `folder`; with `prune`, remove copies of lessons that no longer exist."
     folder.mkdir(parents=True, exist_ok=True)
-    for orphan in {p.stem for p in folder.glob("*.ipynb")} - set(releases): (folder / f"{orphan}.ipynb").unlink()
+    if prune:
+        for orphan in {p.stem for p in folder.glob("*.ipynb")} - set(releases): (folder / f"{orphan}.ipynb").unlink()
     for name, release in releases.items():
         target, text = folder / f"{name}.ipynb", student_text(release)
         if not target.exists() or target.read_text(encoding="utf-8") != text: target.write_text(text, encoding="utf-8")
@@ -314,6 +316,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["grade"]:
         lesson = argv[1]
         for folder in sorted((COURSE / "submitted").glob(f"*/{lesson}")):
+            add_data(folder)  # a notebook filed by hand needs the lessons' data beside it too
             result = grade(lesson, folder.parent.name)
             print(f"{folder.parent.name}: {result['score']:g} of {result['max_score']:g} points")
         with course_environment(): api().generate_feedback(lesson)
@@ -329,7 +332,7 @@ def main(argv: list[str]) -> int:
         if stale: print("run `make student` and commit _student/")
         return 1 if stale else 0
     if "--student" in argv:
-        write_student_copies(releases)
+        write_student_copies(releases, prune=not names)
         print(f"student copies: {STUDENT.relative_to(ROOT)}/ (the release versions)")
     return 0
 

@@ -6,8 +6,6 @@ import pandas as pd
 import pytest
 
 from course_utils import fine_tuning as F
-from course_utils.datasets import load_reviews
-from course_utils.exercises import assert_checks
 
 POSITIVE = ["A wonderful, moving film.", "Brilliant acting and a great story.", "I loved every minute of it.",
             "Funny, warm and beautifully shot."]
@@ -189,27 +187,3 @@ def test_main_trains_saves_and_tests(tmp_path, capsys):
     assert (tmp_path / "model" / "config.json").is_file() and (tmp_path / "model" / "tokenizer.json").is_file()
     assert "test accuracy" in capsys.readouterr().out
 
-
-def test_exercise_1_majority_accuracy():
-    expected = float((load_reviews("validation").label == load_reviews("train").label.value_counts().idxmax()).mean())
-    assert_checks(F.ex1, {"majority_accuracy": expected},
-                  wrong=[{"majority_accuracy": 1 - expected}, {"majority_accuracy": 0.5}, {"majority_accuracy": "0.6"}])
-
-
-def test_exercise_2_best_epoch():
-    table = pd.DataFrame(F.RECORDED_HISTORY)
-    best = int(table.loc[table.eval_loss.idxmin(), "epoch"])
-    last = int(table.loc[table.train_loss.idxmin(), "epoch"])
-    assert best != last, "the recorded run should overfit: lowest training loss after the lowest validation loss"
-    assert_checks(F.ex2, {"best_epoch": best},
-                  wrong=[{"best_epoch": last}, {"best_epoch": 99}, {"best_epoch": "3"}, {"best_epoch": best + 0.5}])
-
-
-def test_exercise_3_learning_rate():
-    table = pd.DataFrame(F.LEARNING_RATE_SWEEP)
-    chosen = table.loc[table.validation_accuracy.idxmax(), "learning_rate"]
-    smallest = table.learning_rate.min()
-    wrong = [{"chosen_learning_rate": smallest}, {"chosen_learning_rate": 0.123}, {"chosen_learning_rate": "1e-4"}]
-    by_test = table.loc[table.test_accuracy.idxmax(), "learning_rate"]
-    if by_test != chosen: wrong.append({"chosen_learning_rate": by_test})
-    assert_checks(F.ex3, {"chosen_learning_rate": chosen}, wrong=wrong)

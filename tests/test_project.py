@@ -52,7 +52,7 @@ def test_lesson_follows_the_lesson_standard(lesson):
     parameters = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(parameters) == 1 and re.search(r"^fast\s*=\s*False", "".join(parameters[0]["source"]), re.M)
     assert len(re.findall(r"\bex\d+\s*=\s*Exercise\(|^ex\d+\.check\(\)", text, re.M)) >= 3, "at least three exercises"
-    assert "default_exp" in text, "each lesson exports its helpers"
+    assert re.search(r"^from course_utils\.checks\.\w+ import ", text, re.M), "a lesson imports its exercises in one line"
     assert not re.search(r"(api[_-]?key|token)\s*=\s*['\"][A-Za-z0-9_\-]{16,}", text, re.I), "no secrets in notebooks"
 
 
