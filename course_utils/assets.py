@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .env import cache_dir
+from .validation import PositiveInt, validated
 
 # %% ../nbs/reference/assets.ipynb #bde7348f
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def _unverified_path(asset: Asset) -> Path:
     return path
 
 # %% ../nbs/reference/assets.ipynb #98a63cc3
-def file_sha256(path: Path | str, chunk_size: int = 1 << 20) -> str:
+@validated
+def file_sha256(path: Path | str, chunk_size: PositiveInt = 1 << 20) -> str:
     "SHA-256 fingerprint of a file, read in chunks."
     digest = hashlib.sha256()
     with open(path, "rb") as f:

@@ -11,6 +11,7 @@ import functools
 import numpy as np
 
 from .assets import asset_path
+from .validation import Integer, OneOf, Seed, validated
 
 # %% ../nbs/reference/datasets.ipynb #21c5b233
 REVIEW_LABELS = ("rotten", "fresh")  # label 0, label 1
@@ -34,15 +35,14 @@ def _all_reviews():
     return frame[["text", "label", "label_name", "movie_name", "split"]]
 
 # %% ../nbs/reference/datasets.ipynb #ec5c6f10
-def load_reviews(split: str = "train", size: int | None = None, seed: int = 0):
+@validated
+def load_reviews(split: OneOf(*SPLITS, "all") = "train",
+                 size: Integer(ge=2, fix="For example: size=200, or size=None for the whole split.") | None = None,
+                 seed: Seed = 0):
     "Rotten Tomatoes reviews of one split ('train', 'validation', 'test' or 'all'): text, label (1 = fresh), label_name, movie_name."
-    if split not in SPLITS + ("all",):
-        raise ValueError(f"split must be one of {', '.join(SPLITS)} or 'all', not {split!r}.")
     frame = _all_reviews()
     frame = frame if split == "all" else frame[frame.split == split]
     if size is not None:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 2:
-            raise ValueError(f"size must be an integer of at least 2, not {size!r}.")
         if size > len(frame):
             raise ValueError(f"size={size} is more than the {len(frame)} reviews of the {split!r} split; use size=None for all.")
         fresh_share = frame.label.mean()

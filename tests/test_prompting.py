@@ -1,4 +1,5 @@
-"""Unit tests for course_utils.prompting (lesson 03). Generations are kept to a few tokens."""
+"""Unit tests for course_utils.prompting (lesson 03). Generations are kept to a few tokens. The exercises' checkers
+are tested in nbs/checks/03_prompting.ipynb."""
 import sqlite3
 import sys
 import time
@@ -6,7 +7,6 @@ import time
 import pytest
 
 from course_utils import prompting as P
-from course_utils.exercises import assert_checks
 
 SCHEMA = {"name": str, "age": int, "city": str}
 
@@ -406,22 +406,3 @@ def test_importing_the_module_does_not_import_torch():
     import subprocess
     code = "import sys, course_utils.prompting; print(any(m in sys.modules for m in ('torch', 'transformers')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
-
-
-# -- exercises -------------------------------------------------------------------------------------
-
-def test_lesson_03_exercises_pass_on_solutions_and_fail_kindly():
-    overhead = P.count_tokens([{"role": "user", "content": "Hello!"}]) - P.count_tokens("Hello!")
-    assert_checks(P.ex1, {"template_overhead": overhead},
-                  wrong=[{"template_overhead": overhead + 2}, {"template_overhead": overhead + P.count_tokens("Hello!")},
-                         {"template_overhead": "30"}])
-    instruction = "Tell me whether this review is positive or negative."
-    accuracy = P.prompt_accuracy(instruction, [], P.REVIEWS[:8])
-    assert_checks(P.ex2, {"my_instruction": instruction, "my_accuracy": accuracy},
-                  wrong=[{"my_instruction": instruction, "my_accuracy": accuracy - 0.125},
-                         {"my_instruction": "", "my_accuracy": accuracy}, {"my_instruction": instruction, "my_accuracy": 80}])
-    assert_checks(P.ex3, {"best_department_sql": "SELECT department FROM employees GROUP BY department ORDER BY AVG(salary) DESC LIMIT 1"},
-                  wrong=[{"best_department_sql": "SELECT department FROM employees GROUP BY department ORDER BY AVG(salary) LIMIT 1"},
-                         {"best_department_sql": "SELECT department, AVG(salary) FROM employees GROUP BY department"},
-                         {"best_department_sql": "DELETE FROM employees"}, {"best_department_sql": "SELECT wages FROM employees"},
-                         {"best_department_sql": 42}])

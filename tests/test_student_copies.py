@@ -62,6 +62,15 @@ def test_source_version_splits_answer_and_check_cells():
     assert not any(re.search(r"^#\|\s*(export|default_exp)", _source(c), re.M) for c in nb["cells"] if c["cell_type"] == "code")
 
 
+def _shared_runs(checker: str, code: str, length: int = 3) -> list[str]:
+    "Runs of `length` consecutive non-trivial checker lines found in `code`, and single lines that raise `Incorrect`."
+    lines = [l.strip() for l in checker.splitlines()[1:] if len(l.strip()) >= 12]
+    code_lines = {l.strip() for l in code.splitlines()}
+    runs = [" / ".join(lines[i:i + length]) for i in range(len(lines) - length + 1)
+            if all(l in code_lines for l in lines[i:i + length])]
+    return runs + [l for l in lines if "Incorrect(" in l and l in code_lines]
+
+
 def _leaks(lesson: Path, folder: Path = STUDENT) -> list[str]:
     "What the student copy of `lesson` gives away: solution lines, checker names or source, secrets, solution calls."
     copy = _copy(lesson, folder)
@@ -79,9 +88,7 @@ def _leaks(lesson: Path, folder: Path = STUDENT) -> list[str]:
         if exercise.checker is not None:
             if exercise.checker.__name__ != "<lambda>" and exercise.checker.__name__ in text:
                 found.append(f"{name}: checker name {exercise.checker.__name__}")
-            for line in inspect.getsource(exercise.checker).splitlines()[1:]:
-                line = line.strip()
-                if len(line) >= 30 and line in code: found.append(f"{name}: checker line {line!r}")
+            found += [f"{name}: checker code {run!r}" for run in _shared_runs(inspect.getsource(exercise.checker), code)]
     if re.search(r"\bex\w*\.solution\(\)", code): found.append("a cell shows a solution (`.solution()`)")
     if BEGIN in text or END in text: found.append("solution markers")
     return found

@@ -8,7 +8,6 @@ import pytest
 
 from course_utils import zero_shot as Z
 from course_utils.datasets import REVIEW_LABELS
-from course_utils.exercises import assert_checks
 
 matplotlib.use("Agg")
 PROMPT = "Review: {text}\nSentiment (positive or negative):"
@@ -227,23 +226,11 @@ def test_zero_shot_classify_rejects_bad_input(options, message):
 
 # --- exercises ----------------------------------------------------------------------------------------------------
 
-def test_exercise_1_fear_description():
-    assert_checks(Z.ex1, {"fear_description": "The writer feels scared and frightened."},
-                  wrong=[{"fear_description": "pizza"}, {"fear_description": "fear"}, {"fear_description": ""},
-                         {"fear_description": 3}])
-
-
-def test_exercise_2_calibration_by_hand():
-    assert_checks(Z.ex2, {"calibrated_labels": ["negative", "positive", "negative", "negative"]},
-                  wrong=[{"calibrated_labels": ["positive"] * 4}, {"calibrated_labels": ["negative"] * 4},
-                         {"calibrated_labels": "negative"}, {"calibrated_labels": ["negative", "positive"]}])
-
-
-def test_exercise_3_always_fresh_baseline():
-    from course_utils.datasets import load_reviews
-    labels = load_reviews("test").label
-    result = Z.evaluate_predictions(labels, [1] * len(labels), REVIEW_LABELS)
-    assert_checks(Z.ex3, {"always_fresh_accuracy": result["accuracy"], "always_fresh_f1": result["macro_f1"]},
-                  wrong=[{"always_fresh_accuracy": result["accuracy"], "always_fresh_f1": result["accuracy"]},
-                         {"always_fresh_accuracy": 0.5, "always_fresh_f1": result["macro_f1"]},
-                         {"always_fresh_accuracy": "0.6", "always_fresh_f1": 0.38}])
+def test_lesson_02_exercises_live_in_their_checks_module():
+    "The checkers moved to `course_utils.checks.zero_shot`; their tests are the cells of nbs/checks/02_zero_shot.ipynb."
+    from course_utils.checks import zero_shot as checks
+    from course_utils.exercises import exercises_of
+    assert checks.LESSON == "02_zero_shot" and not hasattr(Z, "ex1") and not hasattr(Z, "FEAR_POSTS")
+    assert list(exercises_of(checks)) == ["ex1", "ex2", "ex3"] and len(checks.FEAR_POSTS) == 4
+    code = "import sys, course_utils.checks.zero_shot; print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
