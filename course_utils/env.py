@@ -13,6 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .validation import Flag, NonEmptyStr, Seed, Timeout, validated
+
 # %% ../nbs/reference/env.ipynb #583b7b7b
 def in_colab() -> bool:
     "True when this code runs inside Google Colab."
@@ -35,9 +37,9 @@ def device(verbose: bool = True) -> str:
 # %% ../nbs/reference/env.ipynb #913e8540
 _OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 
-def offline_mode(enabled: bool = True) -> bool:
+@validated
+def offline_mode(enabled: Flag = True) -> bool:
     "Switch Hugging Face libraries to offline mode (or back, with `enabled=False`); returns `enabled`."
-    if not isinstance(enabled, bool): raise TypeError(f"offline_mode takes True or False, not {enabled!r}.")
     for variable in _OFFLINE_VARIABLES:
         if enabled: os.environ[variable] = "1"
         else: os.environ.pop(variable, None)
@@ -52,10 +54,9 @@ _online_cache: dict = {}
 def _flag_set(variable: str) -> bool:
     return os.environ.get(variable, "").strip().lower() in ("1", "true", "yes", "on")
 
-def is_online(host: str = "huggingface.co", port: int = 443, timeout: float = 1.0, refresh: bool = False) -> bool:
+@validated
+def is_online(host: NonEmptyStr = "huggingface.co", port: int = 443, timeout: Timeout(0, 10) = 1.0, refresh: bool = False) -> bool:
     "True if `host:port` answers within `timeout` seconds; False in offline mode. The answer is cached unless `refresh`."
-    if not isinstance(host, str) or not host: raise ValueError("is_online needs a host name, e.g. 'huggingface.co'.")
-    if not 0 < timeout <= 10: raise ValueError(f"timeout must be between 0 and 10 seconds, not {timeout!r}.")
     if _flag_set("HF_HUB_OFFLINE"): return False
     if (host, port) in _online_cache and not refresh: return _online_cache[(host, port)]
     answered = []
@@ -70,10 +71,9 @@ def is_online(host: str = "huggingface.co", port: int = 443, timeout: float = 1.
     return bool(answered)
 
 # %% ../nbs/reference/env.ipynb #48fc94f1
-def seed_everything(seed: int = 42) -> tuple:
+@validated
+def seed_everything(seed: Seed = 42) -> tuple:
     "Seed Python, NumPy, PyTorch (if installed) and TensorFlow/Keras (if imported); returns the names seeded."
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer between 0 and 2**32 - 1, not {seed!r}.")
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     seeded = ["python"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
+from .validation import Integer, NonEmptyStr, Number, OneOf, validated
+
 # %% ../nbs/reference/exercises.ipynb #04ed7f5a
 class Blank:
     "The `____` placeholder that learners replace with their answer."
@@ -62,10 +64,10 @@ KINDS = ("do", "predict", "recall", "further")
 
 class Exercise:
     "An exercise: `check()`, `hint()` (in steps) and `solution()`."
-    def __init__(self, name: str, answers: str | Sequence[str], checker: Callable[..., str | None] | None,
-                 hints: str | Sequence[str], solution: str, kind: str = "do", points: float = 1,
-                 minutes: int = 5, secrets: Sequence[str] = ()):
-        if kind not in KINDS: raise ValueError(f"kind must be one of {KINDS}, not {kind!r}.")
+    @validated
+    def __init__(self, name: NonEmptyStr, answers: str | Sequence[str], checker: Callable[..., str | None] | None,
+                 hints: str | Sequence[str], solution: str, kind: OneOf(*KINDS) = "do", points: Number(ge=0) = 1,
+                 minutes: Integer(ge=0) = 5, secrets: Sequence[str] = ()):
         if kind != "further" and not callable(checker):
             raise TypeError("checker must be a function that raises Incorrect on a wrong answer.")
         self.answers = (answers,) if isinstance(answers, str) else tuple(answers)

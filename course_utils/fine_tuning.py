@@ -25,8 +25,8 @@ from .env import seed_everything
 def _check_examples(texts, labels=None, label_names: Sequence[str] = REVIEW_LABELS, what: str = "texts",
                     both_classes: bool = False) -> tuple[list[str], np.ndarray | None]:
     "Texts as a list of non-empty strings and labels as integers 0..n-1 of the same length; clear errors otherwise."
-    from course_utils.pretrained import _check_texts
-    texts = _check_texts(texts, what)
+    from course_utils.validation import check_texts
+    texts = check_texts(texts, what)
     if labels is None: return texts, None
     if isinstance(labels, str): raise TypeError("labels must be a list of integers (0 = rotten, 1 = fresh), not a string.")
     labels = np.asarray(list(labels))

@@ -98,6 +98,8 @@ def show_images(images: Sequence[np.ndarray], titles: Sequence[str] = (), column
     return figure
 
 # %% ../nbs/01_pretrained.ipynb #1f5365b9
+from .validation import check_texts
+
 def _quiet_loading():
     "Silence Transformers' per-load progress bar (loading a cached model takes a second)."
     import contextlib
@@ -123,17 +125,9 @@ def load_embedder(pretrained: bool = True, seed: int = 0):
             if hasattr(module, "reset_parameters"): module.reset_parameters()
     return model.eval()
 
-def _check_texts(texts, what: str = "texts") -> list[str]:
-    if isinstance(texts, str): raise TypeError(f"{what} must be a list of strings; wrap a single text in a list: [text].")
-    texts = list(texts)
-    if not texts: raise ValueError(f"{what} is empty: give at least one text.")
-    bad = [t for t in texts if not isinstance(t, str) or not t.strip()]
-    if bad: raise ValueError(f"every item of {what} must be a non-empty string; got {bad[0]!r}.")
-    return texts
-
 def embed(texts: Sequence[str], model=None, batch_size: int = 64) -> np.ndarray:
     "Unit-length sentence embeddings, one row per text (shape: len(texts) x 384)."
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     model = model or load_embedder()
     return model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=len(texts) > 4 * batch_size)
@@ -160,7 +154,7 @@ def plot_similarity(matrix: np.ndarray, row_labels: Sequence[str], column_labels
 def semantic_search(query: str, corpus: Sequence[str], top_k: int = 3, model=None) -> list[dict]:
     "The `top_k` documents of `corpus` closest in meaning to `query`: dicts of rank, index, score and text."
     if not isinstance(query, str) or not query.strip(): raise ValueError("query must be a non-empty string.")
-    corpus = _check_texts(corpus, "corpus")
+    corpus = check_texts(corpus, "corpus")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ValueError(f"top_k must be a positive integer, not {top_k!r}.")
     document_vectors, query_vector = embed(corpus, model), embed([query], model)[0]

@@ -146,7 +146,7 @@ Probability = Annotated[int | float, Ge(0), Le(1),
 PositiveInt = Integer(ge=1)
 def _has_text(text: str) -> bool: return bool(text.strip())
 NonEmptyStr = Annotated[str, Predicate(_has_text),
-                        Rule("a non-empty string", "Put some text between the quotes, e.g. {name}='a cat'.")]
+                        Rule("a non-empty string", "Put some text between the quotes.")]
 Flag = Annotated[bool, Rule("True or False", "Write it without quotes: {name}=True.", TypeError)]
 
 # %% ../nbs/reference/validation.ipynb #0a4d50e9

@@ -14,7 +14,8 @@ from typing import Sequence
 import numpy as np
 
 from .env import cache_dir, is_online
-from .pretrained import _check_texts, embed, load_llm
+from .pretrained import embed, load_llm
+from .validation import check_texts
 
 # %% ../nbs/02_zero_shot.ipynb #6d6419f9
 EMOTIONS = ("happy", "sad", "angry")
@@ -98,7 +99,7 @@ def zero_shot_embeddings(texts: Sequence[str], labels: Sequence[str] | dict[str,
     `template`, or the values of a dict {label: description}. One label per text: a softmax over the labels at
     `temperature`. With `multi_label=True`, each label on its own: a sigmoid, above 0.5 when the similarity
     exceeds `threshold`."""
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     _check_labels(labels, minimum=1 if multi_label else 2)
     descriptions, temperature = label_descriptions(labels, template), _check_temperature(temperature)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not -1 <= threshold <= 1:
@@ -216,7 +217,7 @@ def label_logprobs(texts: Sequence[str], labels: Sequence[str] | dict[str, str],
 
     `prompt_template` holds `{text}`; `labels` is a list of answers (e.g. [" happy", " sad"]: mind the leading space)
     or a dict {label: answer}. With `chat=True` the prompt goes through the model's chat template first."""
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     names, answers = _check_labels(labels)
     _check_prompt(prompt_template)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 512:
