@@ -1,4 +1,5 @@
-"""Unit tests of `course_utils.beyond` (lesson 07): tiny data, seconds in all."""
+"""Unit tests of `course_utils.beyond` (lesson 07): tiny data, seconds in all.
+The exercise checkers, `course_utils.checks.beyond`, are tested in nbs/checks/07_beyond_pretrained.ipynb."""
 import time
 
 import matplotlib
@@ -9,18 +10,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from course_utils import beyond as bp  # noqa: E402
-from course_utils.exercises import assert_checks  # noqa: E402
 
 TEXTS = ["a wonderful, moving film", "great acting and a clever plot", "I loved every minute", "superb and funny",
          "a dull, boring mess", "terrible script and awful acting", "I hated every minute", "boring and predictable"] * 3
 LABELS = np.array([1, 1, 1, 1, 0, 0, 0, 0] * 3)
-
-
-@pytest.fixture(scope="module")
-def classifier():
-    from course_utils.datasets import load_reviews
-    train = load_reviews("train", size=600)
-    return bp.text_baseline().fit(train.text, train.label)
 
 
 @pytest.fixture(scope="module")
@@ -158,28 +151,9 @@ def test_word_importance_rejects_bad_input():
 
 # --- exercises --------------------------------------------------------------------------------
 
-def test_exercise_1_most_pleasant_occupation():
-    scores = bp.association_scores(bp._OCCUPATIONS, bp._OCCUPATION_TEMPLATES, ["wonderful", "friendly", "honest", "pleasant", "trustworthy"],
-                                   ["terrible", "hostile", "dishonest", "unpleasant", "dangerous"]).groupby("group")["score"].mean()
-    assert_checks(bp.ex1, {"most_pleasant": scores.idxmax()},
-                  wrong=[{"most_pleasant": scores.idxmin()}, {"most_pleasant": "doctor"}, {"most_pleasant": 3}])
-
-
-def test_exercise_2_restaurant_accuracy(classifier):
-    from pathlib import Path
-    reviews = pd.read_csv(Path(__file__).parents[1] / "nbs" / "data" / "other_domain_reviews.csv")
-    restaurants = reviews.query("domain == 'restaurant'")
-    right = classifier.score(restaurants.text, restaurants.label)
-    assert_checks(bp.ex2, {"classifier": classifier, "restaurants": restaurants, "restaurant_accuracy": right},
-                  wrong=[{"classifier": classifier, "restaurants": reviews, "restaurant_accuracy": classifier.score(reviews.text, reviews.label)},
-                         {"classifier": classifier, "restaurants": restaurants, "restaurant_accuracy": right - 1 / 15},
-                         {"classifier": classifier, "restaurants": restaurants, "restaurant_accuracy": 80},
-                         {"classifier": bp.text_baseline(), "restaurants": restaurants, "restaurant_accuracy": right}])
-
-
-def test_exercise_3_strongest_word(classifier):
-    table = bp.word_importance(bp._EX3_REVIEW, classifier.predict_proba, target=1)
-    best, worst = table.loc[table.importance.idxmax(), "word"], table.loc[table.importance.idxmin(), "word"]
-    assert_checks(bp.ex3, {"classifier": classifier, "strongest_word": best},
-                  wrong=[{"classifier": classifier, "strongest_word": worst}, {"classifier": classifier, "strongest_word": "banana"},
-                         {"classifier": classifier, "strongest_word": ["superb."]}, {"classifier": "default", "strongest_word": best}])
+def test_lesson_07_exercises_live_in_their_checks_module():
+    "The checkers moved to `course_utils.checks.beyond`; their tests are the cells of nbs/checks/07_beyond_pretrained.ipynb."
+    from course_utils.checks import beyond as checks
+    from course_utils.exercises import exercises_of
+    assert checks.LESSON == "07_beyond_pretrained" and not hasattr(bp, "ex1")
+    assert list(exercises_of(checks)) == ["ex1", "ex2", "ex3"]
