@@ -22,10 +22,19 @@ NBDEV_DIRECTIVES = ("export", "exporti", "exports", "hide", "default_exp", "eval
 NBVAL_MARKERS = re.compile(r"^# NBVAL_\w+\s*$\n?", re.M)
 
 
+COLAB_FORM_TITLE = re.compile(r"^#\s*@title\b")  # a Colab form's title may come first (tests/first_screen.py)
+
+
+def _form_title(source: str) -> list[str]:
+    "The cell's first line when it is a Colab form title (`# @title ...`), as a list of one line; else []."
+    first = source.split("\n", 1)[0]
+    return [first] if COLAB_FORM_TITLE.match(first) else []
+
+
 def directives(source: str) -> list[str]:
-    "The `#|` option lines at the top of a cell."
+    "The `#|` option lines at the top of a cell, after its Colab form title if it has one."
     lines = []
-    for line in source.splitlines():
+    for line in source.splitlines()[len(_form_title(source)):]:
         if not line.startswith("#|"): break
         lines.append(line)
     return lines
@@ -38,7 +47,8 @@ def stage_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
     names = [re.split(r"[\s:]", line[2:].strip())[0] for line in options]
     if "hide" in names or "default_exp" in names: return None
     kept = [line for line, name in zip(options, names) if name not in NBDEV_DIRECTIVES]
-    body = NBVAL_MARKERS.sub("", "\n".join(cell.source.splitlines()[len(options):]))
+    title = _form_title(cell.source)
+    body = NBVAL_MARKERS.sub("", "\n".join(title + cell.source.splitlines()[len(title) + len(options):]))
     if "### BEGIN SOLUTION" in body:
         kept += ["#| code-fold: true", '#| code-summary: "Show a solution"']
         body = re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*$\n?", "", body, flags=re.M)

@@ -54,7 +54,8 @@ def pytest_configure(config):
 # - the long units (notebooks, browser, JupyterLab, Colab resolution) are handed out first and the many
 #   short tests last, so both workers finish at about the same time.
 OWN_UNITS = ("::test_student_copy_runs[",)
-LONG = ("_build/nbtest/", "::test_student_copy_runs[", "test_site_in_browser.py", "test_jupyterlab.py", "::test_colab_install_")
+LONG = ("_build/nbtest/", "::test_student_copy_runs[", "test_site_in_browser.py", "test_jupyterlab.py", "test_lab_first_screen.py",
+        "::test_colab_install_")
 
 
 def _weight(nodeid: str) -> int:

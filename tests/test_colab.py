@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests import colab_badges, colab_resolve
+from tests import build_docs, colab_badges, colab_resolve, first_screen
 from tests.student_copies import lessons
 
 LESSONS = lessons()
@@ -23,8 +23,13 @@ def _source(cell) -> str:
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_first_code_cell_installs_on_colab_only_and_leaves_its_frameworks(lesson, monkeypatch):
-    source = _source(_code_cells(lesson)[0])
-    assert source.startswith("#| hide"), "the first code cell is the hidden Colab install cell"
+    cell = _code_cells(lesson)[0]
+    source = _source(cell)
+    assert "COLAB_RELEASE_TAG" in source, "the first code cell is the Colab install cell"
+    assert first_screen.FORM_TITLE.match(source), "its first line is a Colab form title (`# @title ...`): a folded cell shows it"
+    assert "#| hide" in build_docs.directives(source), "`#| hide` under the title: the site leaves the cell out"
+    assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True and cell["metadata"].get("cellView") == "form", \
+        "folded in JupyterLab and Colab: run `python -m tests.first_screen`"
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda command, *a, **k: calls.append(list(command)))
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)

@@ -155,7 +155,7 @@ def lesson_script(stem: str) -> tuple[str, int]:
     parts, kept = [RUNNER], 0
     for index, cell in enumerate(cells):
         source = "".join(cell["source"])
-        if source.startswith("#| hide") and "COLAB_RELEASE_TAG" in source: continue
+        if "#| hide" in source.splitlines()[:2] and "COLAB_RELEASE_TAG" in source: continue
         if "parameters" in cell.get("metadata", {}).get("tags", []): source += "\nfast = False"
         source = "\n".join(l for l in source.splitlines() if not l.lstrip().startswith(("%", "!")))
         source = source.replace('__name__ == "__main__"', "False")
