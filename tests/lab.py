@@ -8,7 +8,8 @@ Nothing here needs the network: `make setup` installs from PyPI once, then the c
 
 JupyterLab's defaults for the course come with it, in tests/lab_settings/overrides.json (its application
 settings folder, `--LabApp.app_settings_dir`): no pop-up asking to fetch Jupyter's news on the first screen,
-and no update check (both would reach the internet). A learner's own settings (Settings > Settings Editor,
+and no update check (both would reach the internet); page_config.json there leaves out nbgrader's JupyterLab
+extension (its menus are the teacher's: `make assignments` and `make grade` do the grading from the command line). A learner's own settings (Settings > Settings Editor,
 kept in ~/.jupyter/lab/user-settings) still win over these defaults.
 """
 import os

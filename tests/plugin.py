@@ -49,12 +49,12 @@ def pytest_configure(config):
 
 # ---------------------------------------------------------------- scheduling on the xdist workers
 # `--dist loadfile` keeps the cells of one notebook on one worker. Two refinements:
-# - each student-copy run (tests/test_student_copies.py) is a unit of its own, so those runs spread over the
+# - each student copy's grading run (tests/test_student_copies.py) is a unit of its own, so those runs spread over the
 #   workers beside the lessons' nbval runs, instead of queueing on one worker as one file;
 # - the long units (notebooks, browser, JupyterLab, Colab resolution) are handed out first and the many
 #   short tests last, so both workers finish at about the same time.
-OWN_UNITS = ("::test_student_copy_runs[",)
-LONG = ("_build/nbtest/", "::test_student_copy_runs[", "test_site_in_browser.py", "test_jupyterlab.py", "test_lab_first_screen.py",
+OWN_UNITS = ("::test_student_copy_is_graded[",)
+LONG = ("_build/nbtest/", "::test_student_copy_is_graded[", "test_site_in_browser.py", "test_jupyterlab.py", "test_lab_first_screen.py",
         "::test_colab_install_")
 
 

@@ -171,6 +171,15 @@ def test_lab_ships_the_course_settings(lab):
     properties = _api(base, token, f"/lab/api/settings/{NEWS_SETTINGS}")["schema"]["properties"]
     assert properties["fetchNews"]["default"] == "false", "JupyterLab would ask to fetch Jupyter's news on the first screen"
     assert properties["checkForUpdates"]["default"] is False, "JupyterLab would check the internet for updates"
+    page_config = json.loads((SERVED / "tests" / "lab_settings" / "page_config.json").read_text(encoding="utf-8"))
+    assert "@jupyter/nbgrader" in page_config["disabledExtensions"], "learners would see nbgrader's teacher menus"
+
+
+def test_learners_see_no_grading_menus(page):
+    "nbgrader's JupyterLab extension (menus, Create Assignment, Validate) is the teacher's: make lab leaves it out."
+    browser, _, _ = page
+    menus = browser.execute_script("return [...document.querySelectorAll('.lm-MenuBar-itemLabel')].map(e => e.textContent)")
+    assert "File" in menus and "Nbgrader" not in menus, f"the menu bar: {menus}"
 
 
 def test_first_screen_script_is_idempotent():

@@ -64,3 +64,15 @@ def test_install_requires_leave_colab_frameworks_alone():
         name = re.split(r"[<>=!~ ;\[]", requirement)[0].lower()
         assert name not in ("torch", "tensorflow", "keras", "ipywidgets"), f"{name} must not be required"
         assert "==" not in requirement and "<" not in requirement, f"no hard pins or caps in setup.py: {requirement}"
+
+
+def test_the_schedulers_markers_name_tests_that_exist():
+    "tests/plugin.py's scheduling markers (own units, long units) must match real tests, or they silently do nothing."
+    from tests.plugin import LONG, OWN_UNITS
+    sources = {p: p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("test_*.py")}
+    for marker in set(OWN_UNITS) | set(LONG):
+        if marker.startswith("::"):
+            name = re.escape(marker.strip(":["))
+            assert any(re.search(rf"^def {name}\w*\(", s, re.M) for s in sources.values()), f"no test named by {marker!r}"
+        elif marker.endswith(".py"):
+            assert (ROOT / "tests" / marker).exists(), f"no test file {marker!r}"
