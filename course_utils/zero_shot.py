@@ -15,7 +15,7 @@ import numpy as np
 
 from .env import cache_dir, is_online
 from .pretrained import embed, load_llm
-from .validation import check_texts
+from .validation import Integer, Texts, check_texts, validated
 
 # %% ../nbs/02_zero_shot.ipynb #6d6419f9
 EMOTIONS = ("happy", "sad", "angry")
@@ -162,7 +162,7 @@ def plot_confusion(confusion, title: str | None = None, ax=None):
     ax.figure.tight_layout()
     return ax.figure
 
-# %% ../nbs/02_zero_shot.ipynb #6ceb08bb
+# %% ../nbs/02_zero_shot.ipynb #ca292c93
 def _check_prompt(prompt_template) -> str:
     if not isinstance(prompt_template, str) or prompt_template.count("{text}") != 1:
         raise ValueError("the prompt template must contain {text} exactly once, where each text goes "
@@ -175,53 +175,70 @@ def _fill(prompt_template: str, text: str, chat: bool = False) -> str:
     if not chat: return prompt
     return load_llm()[1].apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
 
+# %% ../nbs/02_zero_shot.ipynb #1cd7b1e0
+def _pair_ids(tokenizer, prompt: str, answer: str) -> tuple[list[int], int]:
+    "The token ids of prompt + answer, and how many of them are the prompt's (a trailing space goes with the answer)."
+    stem = prompt.rstrip(" ")
+    prompt_ids = tokenizer(stem, add_special_tokens=False).input_ids
+    ids = tokenizer(prompt + answer, add_special_tokens=False).input_ids
+    if ids[:len(prompt_ids)] != prompt_ids or len(ids) == len(prompt_ids):  # tokens merged across the border
+        ids = prompt_ids + tokenizer(prompt[len(stem):] + answer, add_special_tokens=False).input_ids
+    return ids, len(prompt_ids)
+
+def _scoring_plan(tokenizer, prompts: list[str], answers: list[str]) -> tuple[list[tuple], dict]:
+    """The distinct token sequences to run, and for each the (prompt, answer, answer ids) read from it. The model
+    reads all but the last token of prompt + answer: one-token answers after the same prompt share a sequence."""
+    sequences, reads = {}, {}
+    for p, prompt in enumerate(prompts):
+        for a, answer in enumerate(answers):
+            ids, start = _pair_ids(tokenizer, prompt, answer)
+            index = sequences.setdefault(tuple(ids[:-1]), len(sequences))
+            reads.setdefault(index, []).append((p, a, ids[start:]))
+    return list(sequences), reads
+
+# %% ../nbs/02_zero_shot.ipynb #796e2e4e
+def _padded(sequences: list, pad_id: int):
+    "A batch of token id lists as one tensor padded on the right, and its attention mask (1: a real token)."
+    import torch
+    ids = torch.full((len(sequences), max(map(len, sequences))), pad_id)
+    mask = torch.zeros_like(ids)
+    for row, sequence in enumerate(sequences):
+        ids[row, :len(sequence)], mask[row, :len(sequence)] = torch.tensor(sequence), 1
+    return ids, mask
+
+# %% ../nbs/02_zero_shot.ipynb #968a7c82
 def _answer_logprobs(prompts: list[str], answers: list[str], batch_size: int = 16, progress: bool | None = None) -> np.ndarray:
-    "log P(answer | prompt) for every prompt x answer, summed over the answer's tokens; batched, one pass per distinct input."
+    "log P(answer | prompt) for every prompt x answer, summed over the answer's tokens: `answer_logprob`, batched."
     import torch
     from tqdm.auto import tqdm
     model, tokenizer = load_llm()
-    inputs, targets = {}, []  # distinct input ids -> index; per (prompt, answer): (input index, answer ids)
-    for prompt in prompts:
-        stem = prompt.rstrip(" ")  # a trailing space belongs to the answer's first token
-        prompt_ids = tokenizer(stem, add_special_tokens=False).input_ids
-        for answer in answers:
-            ids = tokenizer(prompt + answer, add_special_tokens=False).input_ids
-            if ids[:len(prompt_ids)] != prompt_ids or len(ids) == len(prompt_ids):
-                ids = prompt_ids + tokenizer(prompt[len(stem):] + answer, add_special_tokens=False).input_ids
-            # the model reads all but the last token and predicts the answer's tokens: one-token answers share an input
-            targets.append((inputs.setdefault(tuple(ids[:-1]), len(inputs)), ids[len(prompt_ids):]))
-    sequences, answers_of = list(inputs), {}
-    for number, (index, answer_ids) in enumerate(targets): answers_of.setdefault(index, []).append((number, answer_ids))
+    sequences, reads = _scoring_plan(tokenizer, prompts, answers)
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))  # similar lengths together: little padding
     batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
-    scores = np.zeros(len(targets))
+    scores = np.zeros((len(prompts), len(answers)))
     with torch.inference_mode():
         for batch in tqdm(batches, desc="LLM scoring", disable=not (len(batches) > 10 if progress is None else progress)):
-            width = max(len(sequences[i]) for i in batch)
-            ids = torch.full((len(batch), width), tokenizer.pad_token_id or 0)
-            mask = torch.zeros_like(ids)
-            for row, i in enumerate(batch):  # padding on the right: a causal model never looks ahead
-                ids[row, :len(sequences[i])], mask[row, :len(sequences[i])] = torch.tensor(sequences[i]), 1
+            ids, mask = _padded([sequences[i] for i in batch], tokenizer.pad_token_id or 0)
             hidden = model.get_decoder()(input_ids=ids.to(model.device), attention_mask=mask.to(model.device)).last_hidden_state
-            for row, i in enumerate(batch):  # the output layer only where an answer token is predicted
-                end, needed = len(sequences[i]), max(len(answer_ids) for _, answer_ids in answers_of[i])
-                logprobs = model.get_output_embeddings()(hidden[row, end - needed:end]).float().log_softmax(-1).cpu()
-                for number, answer_ids in answers_of[i]:
-                    rows = torch.arange(needed - len(answer_ids), needed)
-                    scores[number] = float(logprobs[rows, torch.tensor(answer_ids)].sum())
-    return scores.reshape(len(prompts), len(answers))
+            for row, i in enumerate(batch):  # the last positions of a sequence predict its answers' tokens
+                end, needed = len(sequences[i]), max(len(answer_ids) for _, _, answer_ids in reads[i])
+                logits = model.get_output_embeddings()(hidden[row, end - needed:end])  # the output layer, only there
+                logprobs = logits.float().log_softmax(-1).cpu()
+                for p, a, answer_ids in reads[i]:
+                    positions = torch.arange(needed - len(answer_ids), needed)
+                    scores[p, a] = float(logprobs[positions, torch.tensor(answer_ids)].sum())
+    return scores
 
-def label_logprobs(texts: Sequence[str], labels: Sequence[str] | dict[str, str], prompt_template: str,
-                   chat: bool = False, batch_size: int = 16, progress: bool | None = None) -> np.ndarray:
+# %% ../nbs/02_zero_shot.ipynb #94032662
+@validated
+def label_logprobs(texts: Texts, labels: Sequence[str] | dict[str, str], prompt_template: str, chat: bool = False,
+                   batch_size: Integer(ge=1, le=512) = 16, progress: bool | None = None) -> np.ndarray:
     """SmolLM2's log-probability of each label's answer right after the prompt, one row per text, one column per label.
 
     `prompt_template` holds `{text}`; `labels` is a list of answers (e.g. [" happy", " sad"]: mind the leading space)
     or a dict {label: answer}. With `chat=True` the prompt goes through the model's chat template first."""
-    texts = check_texts(texts)
     names, answers = _check_labels(labels)
     _check_prompt(prompt_template)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 512:
-        raise ValueError(f"batch_size must be an integer between 1 and 512, not {batch_size!r}.")
     return _answer_logprobs([_fill(prompt_template, t, chat) for t in texts], answers or names, batch_size, progress)
 
 # %% ../nbs/02_zero_shot.ipynb #65157902

@@ -231,6 +231,6 @@ def test_lesson_02_exercises_live_in_their_checks_module():
     from course_utils.checks import zero_shot as checks
     from course_utils.exercises import exercises_of
     assert checks.LESSON == "02_zero_shot" and not hasattr(Z, "ex1") and not hasattr(Z, "FEAR_POSTS")
-    assert list(exercises_of(checks)) == ["ex1", "ex2", "ex3"] and len(checks.FEAR_POSTS) == 4
+    assert list(exercises_of(checks)) == ["ex1", "ex2", "ex3", "ex4", "ex5"] and len(checks.FEAR_POSTS) == 4
     code = "import sys, course_utils.checks.zero_shot; print(sorted(m for m in ('torch', 'transformers', 'sklearn') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
