@@ -2,10 +2,6 @@
 loopback (as root too), answers, serves a lesson through the contents API and runs one of its cells in
 a kernel started through the kernels API, over the kernel's websocket."""
 import json
-import os
-import secrets
-import socket
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -14,61 +10,27 @@ from urllib.request import Request, urlopen
 import pytest
 import websocket
 
+from tests.browser import api, lab_server
 from tests.lab import command
 from tests.student_copies import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _api(base: str, token: str, path: str, method: str = "GET", body: dict | None = None) -> dict:
-    request = Request(f"{base}{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-                      headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
-    with urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"{}")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     "A JupyterLab server started with `make lab`'s command line; yields (base url, token)."
-    folder = tmp_path_factory.mktemp("lab")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings")}
-    line = command(f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
-                   f"--IdentityProvider.token={token}")
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen(line, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                _api(base, token, "/api/status"); break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"`make lab`'s server did not answer:\n{(folder / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.5)
+    with lab_server(tmp_path_factory.mktemp("lab"), ROOT, command()) as (base, token):
         yield base, token
-    finally:
-        server.terminate()
-        try: server.wait(timeout=20)
-        except subprocess.TimeoutExpired: server.kill()
-        log.close()
 
 
 def test_lab_serves_the_lessons_and_the_student_copies(lab):
     base, token = lab
     with urlopen(Request(f"{base}/lab", headers={"Authorization": f"token {token}"}), timeout=30) as page:
         assert page.status == 200 and b"JupyterLab" in page.read()
-    assert _api(base, token, "/api/status")["started"]
+    assert api(base, token, "/api/status")["started"]
     for folder in ("nbs", "_student"):
-        listing = {item["name"] for item in _api(base, token, f"/api/contents/{folder}")["content"]}
+        listing = {item["name"] for item in api(base, token, f"/api/contents/{folder}")["content"]}
         assert {lesson.name for lesson in lessons()} <= listing, f"every lesson in {folder}/"
 
 
@@ -94,11 +56,11 @@ def _execute(ws, code: str) -> dict:
 def test_lab_opens_a_lesson_and_runs_a_cell(lab):
     base, token = lab
     lesson = lessons()[0]
-    notebook = _api(base, token, f"/api/contents/nbs/{lesson.name}?content=1")
+    notebook = api(base, token, f"/api/contents/nbs/{lesson.name}?content=1")
     assert notebook["type"] == "notebook" and notebook["content"]["cells"], "the lesson opens through the contents API"
     cells = [c for c in notebook["content"]["cells"] if c["cell_type"] == "code"]
     setup = next(c for c in cells if "import course_utils" in c["source"] or "from course_utils" in c["source"])
-    kernel = _api(base, token, "/api/kernels", "POST", {"name": "python3", "path": "nbs"})
+    kernel = api(base, token, "/api/kernels", "POST", {"name": "python3", "path": "nbs"})
     try:
         ws = websocket.create_connection(f"ws://127.0.0.1:{base.rsplit(':', 1)[1]}/api/kernels/{kernel['id']}/channels"
                                          f"?token={token}", timeout=120)
@@ -111,4 +73,4 @@ def test_lab_opens_a_lesson_and_runs_a_cell(lab):
         finally:
             ws.close()
     finally:
-        _api(base, token, f"/api/kernels/{kernel['id']}", "DELETE")
+        api(base, token, f"/api/kernels/{kernel['id']}", "DELETE")

@@ -17,8 +17,6 @@ e.g. a copy with the lessons rewritten by `python -m tests.first_screen`, before
 import json
 import os
 import re
-import secrets
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,8 +25,7 @@ import pytest
 
 from tests import build_docs, first_screen
 from tests.student_copies import lessons
-from tests.test_jupyterlab import _api, _free_port
-from tests.test_site_in_browser import CHROMIUM_FLAGS, _chromium, _installable
+from tests.browser import api, chromium_driver, lab_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVED = Path(os.environ.get("COURSE_LAB_ROOT") or ROOT).resolve()
@@ -78,50 +75,14 @@ return lines.map(l => [l.top, l.text]);
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     "`make lab`'s server (`python -m tests.lab`) on the checkout SERVED, fresh user settings; yields (base, token)."
-    folder = tmp_path_factory.mktemp("lab-first-screen")
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings")}
-    line = [sys.executable, "-m", "tests.lab", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            "--ServerApp.open_browser=False", f"--IdentityProvider.token={token}"]
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen(line, cwd=SERVED, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                _api(base, token, "/api/status"); break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"`make lab`'s server did not answer:\n{(folder / 'server.log').read_text()[-3000:]}")
-                time.sleep(0.5)
+    with lab_server(tmp_path_factory.mktemp("lab-first-screen"), SERVED, [sys.executable, "-m", "tests.lab"]) as (base, token):
         yield base, token
-    finally:
-        server.terminate()
-        try: server.wait(timeout=20)
-        except subprocess.TimeoutExpired: server.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     "Headless Chromium at 1280 x 900, as in tests/test_site_in_browser.py (skipped where it cannot be installed)."
-    binary, driver_path = _chromium()
-    if not (binary and driver_path):
-        if _installable():
-            pytest.fail("Chromium or ChromeDriver is missing but can be installed here: run `make setup` "
-                        "(it installs Debian's chromium and chromium-driver)", pytrace=False)
-        pytest.skip("no Chromium here, and it cannot be installed (needs apt-get with root or sudo): "
-                    "install chromium and chromium-driver to run the JupyterLab screenshot test")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-lab-profile')}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(90)
+    driver = chromium_driver(tmp_path_factory.mktemp("chromium-lab-profile"), "the JupyterLab screenshot test", page_load_timeout=90)
     yield driver
     driver.quit()
 
@@ -168,7 +129,7 @@ def page(lab, browser):
 def test_lab_ships_the_course_settings(lab):
     "JupyterLab's defaults come from tests/lab_settings/overrides.json: no news, no update check."
     base, token = lab
-    properties = _api(base, token, f"/lab/api/settings/{NEWS_SETTINGS}")["schema"]["properties"]
+    properties = api(base, token, f"/lab/api/settings/{NEWS_SETTINGS}")["schema"]["properties"]
     assert properties["fetchNews"]["default"] == "false", "JupyterLab would ask to fetch Jupyter's news on the first screen"
     assert properties["checkForUpdates"]["default"] is False, "JupyterLab would check the internet for updates"
     page_config = json.loads((SERVED / "tests" / "lab_settings" / "page_config.json").read_text(encoding="utf-8"))
@@ -212,8 +173,8 @@ def test_lesson_first_screen_is_laid_out(lesson):
 def test_lesson_first_screen_in_jupyterlab(page, lesson):
     browser, base, token = page
     if not browser.current_url.split("?")[0].endswith(f"/nbs/{lesson.name}"):
-        for session in _api(base, token, "/api/sessions"):  # the previous lesson's kernel: one at a time
-            _api(base, token, f"/api/sessions/{session['id']}", "DELETE")
+        for session in api(base, token, "/api/sessions"):  # the previous lesson's kernel: one at a time
+            api(base, token, f"/api/sessions/{session['id']}", "DELETE")
         _open_lesson(browser, base, token, lesson.name)
     SHOTS.mkdir(parents=True, exist_ok=True)
     shot = SHOTS / f"lab-first-screen-{lesson.stem}.png"

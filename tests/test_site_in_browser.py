@@ -15,41 +15,20 @@ sudo); where it could be, its absence is a failure that says to run `make setup`
 import functools
 import http.server
 import json
-import os
 import re
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
 from tests import build_docs, colab_badges
+from tests.browser import chromium_driver
 from tests.student_copies import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_site"
 SHOTS = ROOT / "_build" / "screenshots"
 LESSONS = lessons()
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,900",
-                  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-
-
-def _chromium() -> tuple[str | None, str | None]:
-    browser = next((p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium"), shutil.which("chromium-browser"),
-                                shutil.which("google-chrome")) if p and Path(p).exists()), None)
-    return browser, shutil.which("chromedriver")
-
-
-def _installable() -> bool:
-    "Could `make setup` install Debian's chromium here (apt-get, root or password-less sudo, a candidate)?"
-    if not shutil.which("apt-cache"): return False
-    if os.getuid() != 0 and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode != 0: return False
-    policy = subprocess.run(["apt-cache", "policy", "chromium"], capture_output=True, text=True).stdout
-    return bool(re.search(r"Candidate: (?!\(none\))", policy))
-
-
 def _site_is_current() -> bool:
     pages = [SITE / "nbs" / lesson.with_suffix(".html").name for lesson in LESSONS]
     if not all(p.exists() for p in pages): return False
@@ -74,22 +53,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    binary, driver_path = _chromium()
-    if not (binary and driver_path):
-        if _installable():
-            pytest.fail("Chromium or ChromeDriver is missing but can be installed here: run `make setup` "
-                        "(it installs Debian's chromium and chromium-driver)", pytrace=False)
-        pytest.skip("no Chromium here, and it cannot be installed (needs apt-get with root or sudo): "
-                    "install chromium and chromium-driver to run the browser test")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chromium_driver(tmp_path_factory.mktemp("chromium-profile"), "the browser test", browser_logs=True)
     yield driver
     driver.quit()
 
