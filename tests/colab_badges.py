@@ -97,17 +97,24 @@ def expected(lesson: Path) -> str:
     return render(nb)
 
 
-def main(argv: list[str]) -> int:
+def rewrite_lessons(expected, argv: list[str], problem: str, fix: str, done: str) -> int:
+    """The command line of a script that lays every lesson out as `expected(lesson)` returns it (text): with `--check`,
+    list the lessons that differ (`problem: nbs/NN_name.ipynb`) and say `fix`; without, rewrite them (idempotent)."""
     changed = [lesson for lesson in lessons() if lesson.read_text(encoding="utf-8") != expected(lesson)]
     if "--check" in argv:
-        for lesson in changed: print(f"needs badges or Colab metadata: nbs/{lesson.name}")
-        if changed: print("run `python -m tests.colab_badges`, then `make student`")
+        for lesson in changed: print(f"{problem}: nbs/{lesson.name}")
+        if changed: print(fix)
         return 1 if changed else 0
     for lesson in changed:
         lesson.write_text(expected(lesson), encoding="utf-8")
         print(f"updated nbs/{lesson.name}")
-    if not changed: print("every lesson already has both Colab badges and its Colab metadata")
+    if not changed: print(done)
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return rewrite_lessons(expected, argv, "needs badges or Colab metadata", "run `python -m tests.colab_badges`, then `make student`",
+                           "every lesson already has both Colab badges and its Colab metadata")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import re
 import sys
 from pathlib import Path
 
-from tests.colab_badges import _set_source, _source, lessons, render
+from tests.colab_badges import _set_source, _source, render, rewrite_lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_MARK = "COLAB_RELEASE_TAG"  # the install cell is the code cell that reads it
@@ -103,16 +103,9 @@ def expected(lesson: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    changed = [lesson for lesson in lessons() if lesson.read_text(encoding="utf-8") != expected(lesson)]
-    if "--check" in argv:
-        for lesson in changed: print(f"first screen not laid out: nbs/{lesson.name}")
-        if changed: print("run `python -m tests.first_screen`, then `nbdev_export`, `nbdev_clean` and `make student`")
-        return 1 if changed else 0
-    for lesson in changed:
-        lesson.write_text(expected(lesson), encoding="utf-8")
-        print(f"updated nbs/{lesson.name}")
-    if not changed: print("every lesson's first screen is already laid out")
-    return 0
+    return rewrite_lessons(expected, argv, "first screen not laid out",
+                           "run `python -m tests.first_screen`, then `nbdev_export`, `nbdev_clean` and `make student`",
+                           "every lesson's first screen is already laid out")
 
 
 if __name__ == "__main__":
