@@ -146,9 +146,8 @@ def _check_random_prediction(prediction) -> str:
 ex1 = Exercise("Exercise 1", "search_failures", _check_search_failures, kind="do", points=3, minutes=15,
                hints=["For each (query, expected) pair, ask `semantic_search` for the single best document and "
                       "compare its index with the expected one. Search the `corpus` you are given, not `help_desk`.",
-                      "`semantic_search(query, corpus, top_k=1)[0]` is the best result, a dict: its 'index' is the "
-                      "position in `corpus` ('rank' is 1 for every best result). Collect "
-                      "`dict(query=..., expected=..., found=...)` in a list for the failures only."],
+                      "`semantic_search` returns a list of dicts, best first; print one to see which key holds the "
+                      "document's position in `corpus`. Keep only the pairs where that position differs from the expected one."],
                solution="""def search_failures(pairs, corpus):
     failures = []
     for query, expected in pairs:
