@@ -139,33 +139,46 @@ def test_few_shot_prompt_rejects_bad_input(kwargs, error):
         P.few_shot_prompt(**kwargs)
 
 
-def test_reviews_are_balanced_and_examples_are_separate():
-    labels = [label for _, label in P.REVIEWS]
-    assert len(P.REVIEWS) == 32 and labels.count("positive") == 16 and labels[:12].count("positive") == 6
-    assert not {t for t, _ in P.REVIEW_EXAMPLES} & {t for t, _ in P.REVIEWS}
+def test_review_examples_alternate_and_are_not_test_reviews():
+    from course_utils.datasets import load_reviews
+    labels = [label for _, label in P.REVIEW_EXAMPLES]
+    assert len(labels) == 8 and labels == ["positive", "negative"] * 4
+    assert not {t for t, _ in P.REVIEW_EXAMPLES} & set(load_reviews("test").text)
 
 
-def test_label_logprobs_scores_and_classify_picks_the_best():
+def test_binomial_interval_is_a_wilson_interval():
+    assert P.binomial_interval(80, 100) == (0.711, 0.867)
+    low, high = P.binomial_interval(0, 10)
+    assert low == 0 and 0.25 < high < 0.35
+    assert P.binomial_interval(10, 10)[1] == 1
+    for args, error in [((11, 10), ValueError), ((-1, 10), ValueError), ((1, 0), ValueError), ((0.5, 10), ValueError)]:
+        with pytest.raises(error):
+            P.binomial_interval(*args)
+
+
+def test_choice_logprobs_scores_and_classify_picks_the_best():
     prompt = P.few_shot_prompt("The battery died after two days.", P.REVIEW_EXAMPLES, "Classify the sentiment.", "Review", "Sentiment")
-    scores = P.label_logprobs(prompt, [" positive", " negative"])
+    scores = P.choice_logprobs(prompt, [" positive", " negative"])
     assert set(scores) == {" positive", " negative"} and all(s < 0 for s in scores.values())
     assert P.classify(prompt, [" positive", " negative"]) == " negative"
-    multi = P.label_logprobs(prompt, [" positive", " negative", " quite negative"])  # a multi-token label
+    multi = P.choice_logprobs(prompt, [" positive", " negative", " quite negative"])  # a multi-token label
     assert multi[" quite negative"] < multi[" negative"]
-    assert P.label_logprobs(prompt, [" positive", " negative"]) == pytest.approx(scores, abs=1e-3)  # cached prefix
+    assert P.choice_logprobs(prompt, [" positive", " negative"]) == pytest.approx(scores, abs=1e-3)  # cached prefix
     assert P._PREFIX_CACHE["model"] is P.load_llm()[0]  # the cache belongs to the model that computed it
 
 
 @pytest.mark.parametrize("prompt, labels, error", [
     ("", [" a", " b"], ValueError), ("x", " a b", ValueError), ("x", [" a"], ValueError), ("x", [" a", " a"], ValueError),
     ("x", [" a", ""], ValueError)])
-def test_label_logprobs_rejects_bad_input(prompt, labels, error):
+def test_choice_logprobs_rejects_bad_input(prompt, labels, error):
     with pytest.raises(error):
-        P.label_logprobs(prompt, labels)
+        P.choice_logprobs(prompt, labels)
 
 
 def test_prompt_accuracy_beats_chance_with_examples_and_validates():
-    accuracy = P.prompt_accuracy("Classify the sentiment of the review as positive or negative.", P.REVIEW_EXAMPLES, P.REVIEWS[:6])
+    accuracy = P.prompt_accuracy("Classify the sentiment of the review as positive or negative.", P.REVIEW_EXAMPLES[:4],
+                                  [("I loved it, a wonderful film.", "positive"), ("Dull, long and badly acted.", "negative"),
+                                   ("The best film of the year.", "positive"), ("A waste of time.", "negative")])
     assert 0.5 < accuracy <= 1
     with pytest.raises(ValueError, match="non-empty"):
         P.prompt_accuracy("x", [], [])
@@ -230,7 +243,7 @@ def test_parse_json_answer_finds_and_checks_the_object():
 @pytest.mark.parametrize("text, match", [
     ("no json here", "no JSON object"), ('{"name": "Maria", "age": 3', "not valid"),
     ('{"name": "Maria", "city": "Lisbon"}', "missing key"), ('{"name": "M", "age": 3, "city": "L", "job": "x"}', "unexpected key"),
-    ('{"name": "Maria", "age": "34", "city": "Lisbon"}', '"age" must be a integer'),
+    ('{"name": "Maria", "age": "34", "city": "Lisbon"}', '"age" must be an integer'),
     ('{"name": "Maria", "age": true, "city": "Lisbon"}', '"age" must be'), ('{"name": " ", "age": 3, "city": "L"}', "empty"),
     ('{"type": "json", "data": {"name": "M", "age": 3, "city": "L"}}', "missing key")])
 def test_parse_json_answer_explains_malformed_answers(text, match):
@@ -368,17 +381,23 @@ def test_nl_to_sql_rejects_bad_input(kwargs, error):
 
 def test_playground_runs_once_and_on_click():
     calls = []
-    def fake(prompt, temperature, max_new_tokens, seed):
-        calls.append((prompt, temperature, max_new_tokens, seed))
+    def fake(prompt, temperature, top_p, max_new_tokens, seed):
+        calls.append((prompt, temperature, top_p, max_new_tokens, seed))
         return f"answer <{len(calls)}>"
     panel = P.playground(fake, prompt="Say hi.", temperature=0.3, max_new_tokens=5)
-    assert calls == [("Say hi.", 0.3, 5, 0)] and panel.answer == "answer <1>"
+    assert calls == [("Say hi.", 0.3, 1.0, 5, 0)] and panel.answer == "answer <1>"
     assert "answer &lt;1&gt;" in panel.output.value  # escaped for HTML
-    panel.prompt.value, panel.temperature.value = "Say bye.", 1.0
-    panel.button.click()
-    assert calls[-1][:2] == ("Say bye.", 1.0) and panel.answer == "answer <2>"
+    panel.prompt.value, panel.temperature.value, panel.top_p.value = "Say bye.", 1.0, 0.9
+    panel.button.click()  # a click samples with the next seed
+    assert calls[-1] == ("Say bye.", 1.0, 0.9, 5, 1) and panel.answer == "answer <2>" and panel.seed.value == 1
+    panel.new_seed.value = False
+    panel.button.click()  # unticked: the same seed again
+    assert calls[-1][-1] == 1
+    panel.new_seed.value, panel.temperature.value = True, 0.0
+    panel.button.click()  # greedy: the seed plays no part and stays
+    assert calls[-1][-1] == 1
     bundle = panel._repr_mimebundle_()
-    assert "Answer: answer <2>" in bundle["text/plain"] and bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
+    assert "Answer: answer <4>" in bundle["text/plain"] and "seed 1" in bundle["text/plain"] and bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
 
 
 def test_playground_reports_problems_in_its_output():
@@ -390,7 +409,8 @@ def test_playground_reports_problems_in_its_output():
 
 
 @pytest.mark.parametrize("kwargs, error", [
-    (dict(generate_fn="generate"), TypeError), (dict(temperature=9), ValueError), (dict(max_new_tokens=0), ValueError)])
+    (dict(generate_fn="generate"), TypeError), (dict(temperature=9), ValueError), (dict(max_new_tokens=0), ValueError),
+    (dict(top_p=0), ValueError), (dict(seed=-1), ValueError)])
 def test_playground_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):
         P.playground(**{"generate_fn": lambda p, **o: "x", **kwargs})

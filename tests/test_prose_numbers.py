@@ -15,6 +15,7 @@ ENFORCED = [
     "nbs/00_setup.ipynb",
     "nbs/01_pretrained.ipynb",
     "nbs/02_zero_shot.ipynb",
+    "nbs/03_prompting.ipynb",
     "nbs/reference/*.ipynb",
 ]
 
