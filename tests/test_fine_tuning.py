@@ -81,6 +81,32 @@ def test_fine_tune_rejects_bad_settings(kwargs, message):
         F.fine_tune(TEXTS, LABELS, **kwargs)
 
 
+def test_fine_tune_declares_its_argument_rules():
+    with pytest.raises(ValueError, match="learning_rate must be a number above 0 and below 1.*1e-3 with LoRA"):
+        F.fine_tune(TEXTS, LABELS, learning_rate=0)
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        F.fine_tune(TEXTS, LABELS, progress="no")
+    with pytest.raises(TypeError, match="list of strings"):
+        F.fine_tune("one review", [1])
+
+
+def test_lora_trains_adapters_and_the_head_only():
+    result = F.fine_tune(TEXTS, LABELS, epochs=1, batch_size=8, max_length=16, learning_rate=1e-3, lora_rank=2,
+                         progress=False)
+    trainable = {name for name, p in result.model.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in name or "classifier" in name for name in trainable)
+    merged = result.model.merge_and_unload()
+    assert type(merged).__name__ == "BertForSequenceClassification"
+
+
+def test_confident_mistakes_sorts_the_surest_first():
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3]])
+    table = F.confident_mistakes(probabilities, ["a", "b", "c", "d"], [1, 1, 0, 1], top=2)
+    assert table.text.tolist() == ["a", "d"] and table.answer.tolist() == ["rotten", "rotten"]
+    with pytest.raises(ValueError, match="one row per text"):
+        F.confident_mistakes(probabilities[:2], ["a", "b", "c"], [1, 1, 0])
+
+
 def test_fine_tune_needs_both_classes():
     with pytest.raises(ValueError, match="single class"):
         F.fine_tune(POSITIVE, [1] * 4)
@@ -145,8 +171,9 @@ def test_data_efficiency_curve_tiny():
     curve = F.data_efficiency_curve(TEXTS, LABELS, TEXTS, LABELS, sizes=[4, 8],
                                     methods=["TF-IDF + logistic regression", "fine-tuned pretrained"],
                                     epochs=1, min_steps=1, batch_size=8, max_length=16)
-    assert list(curve.columns) == ["size", "method", "epochs", "accuracy", "seconds"]
+    assert list(curve.columns) == ["size", "method", "epochs", "accuracy", "predicted_fresh", "seconds"]
     assert curve["size"].tolist() == [4, 4, 8, 8] and curve.accuracy.between(0, 1).all()
+    assert curve.predicted_fresh.between(0, 1).all()
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -16,6 +16,7 @@ ENFORCED = [
     "nbs/01_pretrained.ipynb",
     "nbs/02_zero_shot.ipynb",
     "nbs/03_prompting.ipynb",
+    "nbs/04_fine_tuning.ipynb",
     "nbs/reference/*.ipynb",
 ]
 
