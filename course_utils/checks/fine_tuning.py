@@ -178,9 +178,9 @@ ex1 = Exercise("Exercise 1", "my_run", _check_my_run, kind="do", points=3, minut
                hints=["Start from the lesson's recipe and watch the validation accuracy per epoch (`run.history`): with "
                       "200 reviews there are few updates, so the model may need more epochs, or a larger rate, than "
                       "the full run. Compare settings on the validation reviews only.",
-                      "Call `fine_tune(small.text, small.label, validation.text, validation.label, epochs=..., "
-                      "learning_rate=...)` for two or three settings (rates between 1e-4 and 5e-4, three to five "
-                      "epochs), and keep the run whose last `eval_accuracy` is highest."],
+                      "Try two or three settings with the lesson's `fine_tune` (rates between 1e-4 and 5e-4, three to five "
+                      "epochs), each validated on the validation reviews, and keep the run whose last `eval_accuracy` "
+                      "is highest."],
                solution=("small = load_reviews(\"train\", size=200)\n"
                          "runs = {rate: fine_tune(small.text, small.label, validation.text, validation.label, epochs=4,\n"
                          "                        learning_rate=rate, progress=False) for rate in [1e-4, 3e-4]}\n"
