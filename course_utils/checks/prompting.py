@@ -167,7 +167,7 @@ ex2 = Exercise("Exercise 2", ("my_instruction", "my_examples"), _check_my_prompt
                       "examples with both labels. Compare a few variants on `test_items` and keep the best.",
                       "`prompt_accuracy(instruction, examples, test_items)` scores one variant; `REVIEW_EXAMPLES[:k]` "
                       "are k balanced examples, and `instructions` holds the three wordings of section 3."],
-               solution=('my_instruction = "Is this review positive or negative? Answer with one word."\n'
+               solution=('my_instruction = instructions[0]  # the baseline\'s wording, now with four balanced examples\n'
                          "my_examples = REVIEW_EXAMPLES[:4]"))
 
 ex3 = Exercise("Exercise 3", ("fixed_instruction", "fixed_examples"), _check_fixed_prompt, kind="do", points=2, minutes=10,
