@@ -1,4 +1,4 @@
-"""course_utils.model_apis: the model service, its client, data handling, redaction and decisions.
+"""course_utils.service (the model service) and course_utils.model_apis (its client, data handling, redaction, decisions).
 
 The exercises' checkers are tested in nbs/checks/06_model_apis.ipynb.
 
@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from course_utils import model_apis as m
+from course_utils import service as s
 
 KEY = secrets.token_urlsafe(24)
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -50,7 +51,7 @@ def file_base64(image: Image.Image, kind: str) -> str:
 
 @pytest.fixture(scope="module")
 def app():
-    return m.create_app(KEY, max_body_bytes=50_000, labeller=fake_labeller, embedder=fake_embedder)
+    return s.create_app(KEY, max_body_bytes=50_000, labeller=fake_labeller, embedder=fake_embedder)
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +67,15 @@ def label_body(image=None, **extra):
 
 def test_encode_decode_round_trip_png_is_exact_and_jpeg_is_close():
     image = photo(50, 80)
-    assert (m.decode_image(m.encode_image(image, format="png")) == image).all()
+    assert (s.decode_image(m.encode_image(image, format="png")) == image).all()
     smooth = np.tile(np.linspace(0, 255, 80, dtype=np.uint8)[None, :, None], (50, 1, 3))
-    assert np.abs(m.decode_image(m.encode_image(smooth)).astype(int) - smooth).mean() < 3
+    assert np.abs(s.decode_image(m.encode_image(smooth)).astype(int) - smooth).mean() < 3
 
 
 def test_encode_image_shrinks_keeping_the_aspect_ratio():
-    decoded = m.decode_image(m.encode_image(photo(300, 600), max_side=100))
+    decoded = s.decode_image(m.encode_image(photo(300, 600), max_side=100))
     assert decoded.shape == (50, 100, 3)
-    assert m.decode_image(m.encode_image(photo(30, 60), max_side=100)).shape == (30, 60, 3)  # never enlarges
+    assert s.decode_image(m.encode_image(photo(30, 60), max_side=100)).shape == (30, 60, 3)  # never enlarges
 
 
 @pytest.mark.parametrize("image, kwargs, error, words", [
@@ -90,13 +91,13 @@ def test_encode_image_rejects_bad_input_clearly(image, kwargs, error, words):
 
 
 def test_decode_image_rejects_bad_input_clearly():
-    with pytest.raises(ValueError, match="non-empty"): m.decode_image("")
-    with pytest.raises(ValueError, match="base64"): m.decode_image("not base64!")
-    with pytest.raises(ValueError, match="JPEG or PNG"): m.decode_image(base64.b64encode(b"hello").decode())
-    with pytest.raises(ValueError, match="send a JPEG or PNG"): m.decode_image(file_base64(Image.new("RGB", (20, 20)), "GIF"))
-    with pytest.raises(ValueError, match="too small"): m.decode_image(file_base64(Image.new("RGB", (4, 4)), "PNG"))
-    with pytest.raises(m.ImageTooLarge, match="shrink"): m.decode_image(m.encode_image(photo(), format="PNG"), max_pixels=100)
-    gray = m.decode_image(file_base64(Image.new("L", (20, 10)), "PNG"))
+    with pytest.raises(ValueError, match="non-empty"): s.decode_image("")
+    with pytest.raises(ValueError, match="base64"): s.decode_image("not base64!")
+    with pytest.raises(ValueError, match="JPEG or PNG"): s.decode_image(base64.b64encode(b"hello").decode())
+    with pytest.raises(ValueError, match="send a JPEG or PNG"): s.decode_image(file_base64(Image.new("RGB", (20, 20)), "GIF"))
+    with pytest.raises(ValueError, match="too small"): s.decode_image(file_base64(Image.new("RGB", (4, 4)), "PNG"))
+    with pytest.raises(s.ImageTooLarge, match="shrink"): s.decode_image(m.encode_image(photo(), format="PNG"), max_pixels=100)
+    gray = s.decode_image(file_base64(Image.new("L", (20, 10)), "PNG"))
     assert gray.shape == (10, 20, 3) and gray.dtype == np.uint8
 
 
@@ -137,12 +138,12 @@ def test_mask_secret_shows_at_most_the_last_four_characters():
 
 def test_create_app_needs_a_long_enough_key(monkeypatch):
     monkeypatch.delenv(m.API_KEY_VARIABLE, raising=False)
-    with pytest.raises(ValueError, match=m.API_KEY_VARIABLE): m.create_app(labeller=fake_labeller, embedder=fake_embedder)
-    with pytest.raises(ValueError, match="at least 16"): m.create_app("short", labeller=fake_labeller, embedder=fake_embedder)
+    with pytest.raises(ValueError, match=m.API_KEY_VARIABLE): s.create_app(labeller=fake_labeller, embedder=fake_embedder)
+    with pytest.raises(ValueError, match="at least 16"): s.create_app("short", labeller=fake_labeller, embedder=fake_embedder)
     monkeypatch.setenv(m.API_KEY_VARIABLE, KEY)
-    assert m.create_app(labeller=fake_labeller, embedder=fake_embedder) is not None
-    with pytest.raises(ValueError, match="fail_rate"): m.create_app(KEY, fail_rate=1.5, labeller=fake_labeller)
-    with pytest.raises(ValueError, match="max_body_bytes"): m.create_app(KEY, max_body_bytes=10, labeller=fake_labeller)
+    assert s.create_app(labeller=fake_labeller, embedder=fake_embedder) is not None
+    with pytest.raises(ValueError, match="fail_rate"): s.create_app(KEY, fail_rate=1.5, labeller=fake_labeller)
+    with pytest.raises(ValueError, match="max_body_bytes"): s.create_app(KEY, max_body_bytes=10, labeller=fake_labeller)
 
 
 def test_health_needs_no_key(api):
@@ -223,7 +224,7 @@ def test_embeddings_answer_in_order(api):
 
 
 def test_fail_rate_answers_503_as_json():
-    app = m.create_app(KEY, fail_rate=0.5, seed=0, labeller=fake_labeller, embedder=fake_embedder)
+    app = s.create_app(KEY, fail_rate=0.5, seed=0, labeller=fake_labeller, embedder=fake_embedder)
     with TestClient(app) as api:
         statuses = [api.post("/v1/embeddings", json={"input": ["hi"]}, headers=AUTH).status_code for _ in range(40)]
         failed = api.post("/v1/embeddings", json={"input": ["hi"]}, headers=AUTH)
@@ -345,11 +346,11 @@ def test_no_key_in_any_log_line(caplog):
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "8.8.8.8", "example.org", "192.168.1.10"])
 def test_model_server_binds_loopback_only(app, host):
-    with pytest.raises(ValueError, match="127.0.0.1"): m.ModelServer(app, host=host)
+    with pytest.raises(ValueError, match="127.0.0.1"): s.ModelServer(app, host=host)
 
 
 def test_model_server_starts_serves_and_stops(app):
-    server = m.ModelServer(app)
+    server = s.ModelServer(app)
     with pytest.raises(RuntimeError, match="start"): server.url
     with server:
         assert server.running and server.url.startswith("http://127.0.0.1:")
@@ -363,7 +364,7 @@ def test_model_server_on_ipv6_loopback(app):
     import socket
     if not socket.has_ipv6: pytest.skip("no IPv6 on this machine")
     try:
-        with m.ModelServer(app, host="::1") as server:
+        with s.ModelServer(app, host="::1") as server:
             assert server.url.startswith("http://[::1]:")
             assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
     except OSError as error: pytest.skip(f"IPv6 loopback unavailable: {error}")
@@ -372,7 +373,7 @@ def test_model_server_on_ipv6_loopback(app):
 def test_200_concurrent_requests_none_lost_or_mismatched(app):
     texts = [f"request {i}: {secrets.token_hex(4)}" for i in range(200)]
     start = time.monotonic()
-    with m.ModelServer(app) as server, m.ModelClient(server.url, api_key=KEY, timeout=20, fallback=False) as client:
+    with s.ModelServer(app) as server, m.ModelClient(server.url, api_key=KEY, timeout=20, fallback=False) as client:
         with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
             answers = list(pool.map(lambda text: client.embed([text], redact_personal_data=False), texts))
     assert time.monotonic() - start < 60
@@ -385,7 +386,7 @@ def test_200_concurrent_requests_none_lost_or_mismatched(app):
 def test_service_killed_mid_run_the_client_falls_back_and_every_call_returns(app, monkeypatch):
     import course_utils.pretrained as pretrained
     monkeypatch.setattr(pretrained, "embed", lambda texts: fake_embedder(texts))
-    server = m.ModelServer(app).start()
+    server = s.ModelServer(app).start()
     client = m.ModelClient(server.url, api_key=KEY, retries=2, backoff=0.01, timeout=5)
     ten_done, sources = threading.Event(), []
     def learner():
@@ -405,7 +406,7 @@ def test_service_killed_mid_run_the_client_falls_back_and_every_call_returns(app
 def test_real_models_end_to_end_then_fallback_after_stop():
     from skimage import data as photos
     cats = {"tabby", "tiger cat", "Persian cat", "Siamese cat", "Egyptian cat"}
-    with m.ModelServer(m.create_app(KEY)) as server:
+    with s.ModelServer(s.create_app(KEY)) as server:
         client = m.ModelClient(server.url, api_key=KEY, backoff=0.01, timeout=60)
         served = client.detect_labels(photos.chelsea())
         vectors = client.embed(["A cat sleeps.", "A kitten naps."])
@@ -426,6 +427,51 @@ def test_decide_sums_related_labels_and_applies_the_threshold():
     assert m.decide(labels, ROUTES, threshold=0.7)["route"] == "human review"
     assert m.decide([("cup", 0.9)], ROUTES, default="nobody")["route"] == "kitchen"
     assert m.decide([("rocket", 0.9)], ROUTES, default="nobody") == {"route": "nobody", "score": 0.0, "evidence": []}
+
+
+def test_decide_takes_the_best_of_independent_labels():
+    vision = [{"description": "Whiskers", "score": 0.55}, {"description": "Felidae", "score": 0.52}, {"description": "Cat", "score": 0.5}]
+    routes = {"pets": {"Cat", "Felidae", "Whiskers"}}
+    assert m.decide(vision, routes, threshold=0.8)["route"] == "pets"  # summed: 1.57, capped at 1
+    assert m.decide(vision, routes, threshold=0.8, combine="max") == {
+        "route": "human review", "score": 0.55, "evidence": ["Whiskers (0.55)", "Felidae (0.52)", "Cat (0.50)"]}
+    assert m.decide([("rocket", 0.9)], routes, combine="max")["score"] == 0
+    with pytest.raises(ValueError, match="combine"): m.decide(vision, routes, combine="mean")
+
+
+def test_cloud_vision_request_and_labels():
+    body = m.cloud_vision_request("QUJD", max_results=3)
+    assert body == {"requests": [{"image": {"content": "QUJD"}, "features": [{"type": "LABEL_DETECTION", "maxResults": 3}]}]}
+    response = {"responses": [{"labelAnnotations": [{"mid": "/m/01yrx", "description": "Cat", "score": 0.98, "topicality": 0.98}]}]}
+    assert m.cloud_vision_labels(response) == [{"description": "Cat", "score": 0.98}]
+    assert m.cloud_vision_labels({"responses": [{}]}) == []
+    with pytest.raises(ValueError, match="responses"): m.cloud_vision_labels({"labelAnnotations": []})
+    with pytest.raises(ValueError, match="quota"): m.cloud_vision_labels({"responses": [{"error": {"code": 8, "message": "quota exceeded"}}]})
+
+
+def test_precision_recall():
+    scores, truth = [0.9, 0.8, 0.4, 0.7, 0.1], [True, True, True, False, False]
+    assert m.precision_recall(scores, truth, 0.5) == {"threshold": 0.5, "precision": 0.667, "recall": 0.667, "to people": 2}
+    assert m.precision_recall(scores, truth, 0.95) == {"threshold": 0.95, "precision": 1.0, "recall": 0.0, "to people": 5}
+    with pytest.raises(ValueError, match="same length"): m.precision_recall([0.5], [True, False], 0.5)
+    with pytest.raises(ValueError, match="threshold"): m.precision_recall(scores, truth, 1.5)
+
+
+def test_label_cache_answers_repeats_from_memory_but_never_keeps_a_fallback():
+    answers = iter([{"labels": [], "source": "fallback"}, {"labels": [], "source": "service"}])
+    calls = []
+    cache = m.LabelCache(lambda image, **options: calls.append(options) or next(answers))
+    image = photo()
+    assert cache(image)["source"] == "fallback" and cache(image)["source"] == "service"  # the fallback was not kept
+    assert cache(image)["source"] == "service" and len(calls) == 2 and (cache.hits, cache.misses) == (1, 2)
+    with pytest.raises(TypeError, match="wraps a function"): m.LabelCache("not a function")
+
+
+def test_photo_variants_are_seeded_rgb_photos():
+    first, again = m.photo_variants(photo(60, 80), 3, seed=1), m.photo_variants(photo(60, 80), 3, seed=1)
+    assert len(first) == 3 and all(a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8 for a in first)
+    assert all((a == b).all() for a, b in zip(first, again))
+    assert m.photo_variants(np.zeros((40, 50), np.uint8), 1)[0].shape[2] == 3  # grey photos become RGB
 
 
 def test_decide_rejects_bad_input():
@@ -478,7 +524,7 @@ def test_exercises_live_in_the_checks_module_not_in_the_lesson_module():
     from course_utils.checks import model_apis as checks
     from course_utils.exercises import Exercise
     assert not any(isinstance(value, Exercise) for value in vars(m).values())
-    assert checks.LESSON == "06_model_apis" and checks.CAT_SCORES is m.CAT_SCORES
+    assert checks.LESSON == "06_model_apis" and checks.redact is m.redact
 
 
 def test_stored_lesson_outputs_hold_no_key():
