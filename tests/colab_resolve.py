@@ -2,7 +2,8 @@
 
 Each lesson's first cell (on Colab only) runs `pip install --no-deps git+<this repo> <extras> -r
 requirements/assets.txt`. Here that install is resolved, for Python 3.13 on Linux, against Colab's own
-package list (`shared/colab/pip-freeze.txt`, beside the repository) used as constraints:
+package lists (`tests/colab/pip-freeze.txt` for the CPU runtime, `pip-freeze.gpu.txt` for the GPU one;
+copies of what Google publishes, see tests/colab/README.md) used as constraints:
 
 1. `course_utils`' runtime requirements (settings.ini `requirements`, what setup.py's install_requires
    reads) and the extra packages the lessons' install cells name (e.g. `gguf`, or packages a lesson installs
@@ -42,9 +43,14 @@ class IndexUnreachable(RuntimeError):
     "The package index could not be reached: the check cannot say anything."
 
 
-def colab_freeze() -> Path:
-    "Colab's `pip freeze`, in `shared/colab/` beside the repository (as in CI: <clone> and shared/ side by side)."
-    return ROOT.parent / "shared" / "colab" / "pip-freeze.txt"
+COLAB_LISTS = ROOT / "tests" / "colab"
+RUNTIMES = {"cpu": "pip-freeze.txt", "gpu": "pip-freeze.gpu.txt"}
+
+
+def colab_freeze(runtime: str = "cpu") -> Path:
+    "Colab's `pip freeze` for one runtime ('cpu' or 'gpu'), as kept in the repository (tests/colab/)."
+    if runtime not in RUNTIMES: raise ValueError(f"runtime must be one of {sorted(RUNTIMES)}, not {runtime!r}")
+    return COLAB_LISTS / RUNTIMES[runtime]
 
 
 def normalise(name: str) -> str:
@@ -58,7 +64,7 @@ def freeze_pins(text: str) -> dict[str, str]:
         line = line.strip()
         if not line or line.startswith(("#", "-")): continue
         if match := re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;#]+)", line):
-            pins[normalise(match.group(1))] = match.group(3)
+            pins[normalise(match.group(1))] = match.group(3).split("+")[0]  # torch 2.11.0+cu128 -> 2.11.0, as on PyPI
         elif match := re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@\s*(\S+)", line):
             filename = unquote(match.group(2).split("#")[0].split("?")[0].rsplit("/", 1)[-1])
             found = re.match(r"^[A-Za-z0-9_.]+?-(\d[^-]*?)(-|\.tar\.gz$|\.zip$)", filename)
@@ -167,12 +173,9 @@ def check(freeze: Path | None = None) -> dict:
     return report
 
 
-def main() -> int:
-    freeze = colab_freeze()
-    if not freeze.exists():
-        print(f"no Colab package list at {freeze}: nothing to check"); return 0
+def report_one(freeze: Path) -> int:
     report = check(freeze)
-    print(f"Colab install resolved for Python {PYTHON_VERSION} against {freeze}")
+    print(f"Colab install resolved for Python {PYTHON_VERSION} against {freeze.relative_to(ROOT)}")
     print("  requirements:", " ".join(report["requirements"]))
     print("  --no-deps:   ", " ".join(f"{k}=={v}" for k, v in report["no_deps"].items()))
     for name, (old, new) in report["replaced"].items(): print(f"  replaced by the --no-deps install (not guarded): {name} {old} -> {new}")
@@ -181,6 +184,11 @@ def main() -> int:
     if report["changes"]:
         print("WOULD CHANGE:", report["changes"], "\n", report["error"] or ""); return 1
     print("nothing Colab ships would change"); return 0
+
+
+def main() -> int:
+    "Both runtimes, CPU and GPU; a missing list is an error (they are part of the repository)."
+    return max(report_one(colab_freeze(runtime)) for runtime in RUNTIMES)
 
 
 if __name__ == "__main__":

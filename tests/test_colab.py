@@ -88,17 +88,29 @@ def test_colab_freeze_lines_become_pins():
         "google-colab @ file:///colabtools/dist/google_colab-1.0.0.tar.gz\n"
         "jupyter_kernel_gateway @ git+https://github.com/googlecolab/kernel_gateway@b134e99\n# a comment\n")
     assert pins == {"numpy": "2.1.3", "pyyaml": "6.0.3", "torch": "2.11.0", "en-core-web-sm": "3.8.0", "google-colab": "1.0.0"}
+    assert colab_resolve.freeze_pins("torch==2.11.0+cu128\n") == {"torch": "2.11.0"}  # the GPU runtime's list
 
 
-def test_colab_install_leaves_colab_frameworks_alone():
+@pytest.mark.parametrize("runtime", sorted(colab_resolve.RUNTIMES))
+def test_colab_install_leaves_colab_frameworks_alone(runtime):
     "Needs the package index (PyPI): uv resolves outside the tests' Python network guard, and fails loudly without it."
-    freeze = colab_resolve.colab_freeze()
-    if not freeze.exists():
-        pytest.skip(f"Colab's package list is not at {freeze} (shared/colab/ beside the repository): cannot compare")
+    freeze = colab_resolve.colab_freeze(runtime)
+    assert freeze.exists(), f"Colab's {runtime} package list is missing from the repository ({freeze}): `make colab-refresh`"
     try:
         report = colab_resolve.check(freeze)
     except colab_resolve.IndexUnreachable as error:
         pytest.fail(str(error), pytrace=False)
-    assert not report["changes"], (f"installing the course on Colab would change {report['changes']}\n"
+    assert not report["changes"], (f"installing the course on Colab's {runtime} runtime would change {report['changes']}\n"
                                    f"{report['error'] or ''}\n(`make colab-check` prints the whole report)")
     assert set(report["resolved"]) == set(colab_resolve.GUARDED)
+
+
+def test_colab_lists_are_in_the_repository_and_recent_enough():
+    "The lists the Colab checks read live in tests/colab/, with where and when they were taken."
+    source = json.loads((colab_resolve.COLAB_LISTS / "source.json").read_text(encoding="utf-8"))
+    assert set(source) >= {"repository", "commit", "taken"} and source["repository"] == "googlecolab/backend-info"
+    for runtime in colab_resolve.RUNTIMES:
+        pins = colab_resolve.freeze_pins(colab_resolve.colab_freeze(runtime).read_text(encoding="utf-8"))
+        assert set(colab_resolve.GUARDED) <= set(pins), f"the {runtime} list has no pin for some of {colab_resolve.GUARDED}"
+    cpu, gpu = (colab_resolve.freeze_pins(colab_resolve.colab_freeze(r).read_text(encoding="utf-8")) for r in ("cpu", "gpu"))
+    assert {k: cpu[k] for k in colab_resolve.GUARDED} == {k: gpu[k] for k in colab_resolve.GUARDED}

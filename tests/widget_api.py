@@ -1,6 +1,6 @@
 """Which ipywidgets names a lesson uses, and whether both ipywidgets 7.7 (Colab) and 8 (JupyterLab) have them.
 
-Colab ships ipywidgets 7.7.1 (shared/colab/pip-freeze.txt); `make lab` installs 8 (requirements/dev.txt).
+Colab ships ipywidgets 7.7.1 (tests/colab/pip-freeze.txt); `make lab` installs 8 (requirements/dev.txt).
 A widget lesson must work with both. The tests cannot import two ipywidgets in one Python, so the public
 API of 7.7.1 is kept in `tests/ipywidgets-7.7.1-api.json` (made once by `python -m tests.widget_api
 --refresh`, which needs PyPI: pip installs ipywidgets 7.7.1 into a temporary folder, and a Python with only
