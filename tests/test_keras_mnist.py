@@ -384,3 +384,17 @@ def test_importing_the_module_imports_no_framework(module):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
+
+
+# --- recorded comparisons ---------------------------------------------------------------------
+
+def test_recorded_comparisons_hold_both_recipes_per_data_set_with_their_spread():
+    table = km.recorded_comparisons()
+    assert list(table.index.names) == ["data", "recipe"] and {"accuracy", "sd", "seeds", "epochs"} <= set(table.columns)
+    for data in ("MNIST, 4,000 digits", "Fashion-MNIST, 4,000 images", "Fashion-MNIST, 60,000 images"):
+        recipes = km.recorded_comparisons(data).index.get_level_values("recipe")
+        assert "keras-io convnet, batch 128" in recipes and "our CNN, batch 32 (this lesson)" in recipes
+        assert (km.recorded_comparisons(data).seeds >= 2).all(), "a comparison needs several seeds"
+    assert ((table.accuracy > 0.5) & (table.accuracy < 1) & (table.sd >= 0) & (table.sd < 0.05)).all()
+    with pytest.raises(ValueError, match="data must be one of"):
+        km.recorded_comparisons("CIFAR-10")

@@ -17,6 +17,7 @@ ENFORCED = [
     "nbs/02_zero_shot.ipynb",
     "nbs/03_prompting.ipynb",
     "nbs/04_fine_tuning.ipynb",
+    "nbs/05_keras_mnist.ipynb",
     "nbs/06_model_apis.ipynb",
     "nbs/reference/*.ipynb",
 ]
