@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['DIGIT_MODELS', 'text_baseline', 'digits_baseline', 'cross_validated_scores', 'budgeted_search', 'association_scores',
-           'plot_association', 'occlusion_map', 'plot_occlusion', 'word_importance', 'plot_word_importance']
+           'plot_association', 'group_permutation_test', 'accuracy_table', 'digit_transforms', 'transformed_accuracy',
+           'occlusion_map', 'plot_occlusion', 'word_importance', 'plot_word_importance']
 
 # %% ../nbs/07_beyond_pretrained.ipynb #ec1f9a2e
 import time
@@ -146,6 +147,83 @@ def plot_association(scores: pd.DataFrame, title: str = "association with pleasa
     ax.axvline(0, color="grey", linewidth=0.8); ax.set_xlabel("cosine(pleasant) - cosine(unpleasant)"); ax.set_title(title)
     figure.tight_layout()
     return figure
+
+# %% ../nbs/07_beyond_pretrained.ipynb #e1a13f72
+def _gap(values: np.ndarray) -> float:
+    "Highest minus lowest column mean of a (templates, groups) array."
+    means = values.mean(0)
+    return float(means.max() - means.min())
+
+def _check_permutations(permutations) -> None:
+    if isinstance(permutations, bool) or not isinstance(permutations, int) or permutations < 100:
+        raise ValueError(f"permutations must be an integer of at least 100, not {permutations!r}.")
+
+# %% ../nbs/07_beyond_pretrained.ipynb #89398fa0
+def group_permutation_test(scores: pd.DataFrame, groups: Sequence[str] | None = None, permutations: int = 10_000,
+                           seed: int = 0) -> dict:
+    """Permutation test of `association_scores`: is the gap between the highest and the lowest group mean larger
+    than shuffling the groups within each template gives? Exact (every shuffle) when there are at most
+    `permutations` of them, as for two groups over up to 13 templates; Monte Carlo otherwise. `groups`: test only
+    these. Returns the gap, the p-value, the number of shuffles and whether the test was exact."""
+    import itertools, math
+    if not isinstance(scores, pd.DataFrame) or not {"group", "template", "score"} <= set(scores.columns):
+        raise ValueError("scores must be the DataFrame returned by association_scores (columns group, template, score).")
+    _check_permutations(permutations)
+    if groups is not None:
+        groups = _check_words(groups, "groups")
+        unknown = sorted(set(groups) - set(scores.group))
+        if unknown: raise ValueError(f"{unknown[0]!r} is not a group of these scores: they have {', '.join(scores.group.unique())}.")
+        scores = scores[scores.group.isin(groups)]
+    table = scores.pivot_table(index="template", columns="group", values="score", aggfunc="mean")
+    if table.shape[1] < 2: raise ValueError("the test compares at least two groups: score two or more.")
+    if table.isna().any().any(): raise ValueError("every group needs a score for every template.")
+    values, observed = table.to_numpy(), _gap(table.to_numpy())
+    if math.factorial(values.shape[1]) ** len(values) <= permutations:
+        orders = list(itertools.permutations(range(values.shape[1])))
+        gaps = np.array([_gap(values[np.arange(len(values))[:, None], np.array(combo)])
+                         for combo in itertools.product(orders, repeat=len(values))])
+        p_value, exact = float((gaps >= observed - 1e-9).mean()), True
+    else:
+        rng = np.random.default_rng(seed)
+        gaps = np.array([_gap(rng.permuted(values, axis=1)) for _ in range(permutations)])
+        p_value, exact = float((1 + (gaps >= observed - 1e-9).sum()) / (permutations + 1)), False
+    return {"gap": round(observed, 4), "p_value": round(p_value, 4), "permutations": len(gaps), "exact": exact}
+
+# %% ../nbs/07_beyond_pretrained.ipynb #7038dd6e
+def accuracy_table(models: Mapping[str, Callable[[Sequence[str]], Any]], domains: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Accuracy of each model (a function from texts to predicted labels) on each set of texts (a DataFrame with
+    text and label), with its 95% Wilson interval: one row per (model, domain)."""
+    from course_utils.prompting import binomial_interval
+    if not isinstance(models, Mapping) or not models or not all(callable(m) for m in models.values()):
+        raise ValueError("models must be a non-empty dict {name: function from texts to labels}, e.g. {'tf-idf': default.predict}.")
+    if not isinstance(domains, Mapping) or not domains:
+        raise ValueError("domains must be a non-empty dict {name: DataFrame with columns text and label}.")
+    rows = []
+    for domain, frame in domains.items():
+        if not isinstance(frame, pd.DataFrame) or not {"text", "label"} <= set(frame.columns) or frame.empty:
+            raise ValueError(f"domains[{domain!r}] must be a non-empty DataFrame with columns text and label.")
+        for name, predict in models.items():
+            right = int((np.asarray(predict(list(frame.text))) == frame.label.to_numpy()).sum())
+            low, high = binomial_interval(right, len(frame))
+            rows.append(dict(model=name, domain=domain, n=len(frame), accuracy=round(right / len(frame), 3), low=low, high=high))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/07_beyond_pretrained.ipynb #be977891
+def digit_transforms(images) -> dict[str, np.ndarray]:
+    "Five changes of (n, 28, 28) digit images that a person reads through: {name: changed images}."
+    from scipy import ndimage
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 3: raise ValueError(f"images must be shaped (n, 28, 28), not {x.shape}.")
+    return {"blurred (1 pixel)": ndimage.gaussian_filter(x, (0, 1, 1)), "contrast halved": x * 0.5,
+            "rotated 15 degrees": ndimage.rotate(x, 15, axes=(1, 2), reshape=False, order=1),
+            "shifted 2 pixels down": np.roll(x, 2, axis=1), "mirrored left-right": x[:, :, ::-1]}
+
+def transformed_accuracy(model, images, labels) -> pd.Series:
+    "Accuracy of a fitted digits `model` on `images` and on each of `digit_transforms(images)`."
+    if not hasattr(model, "score"): raise TypeError("model must be a fitted scikit-learn model, with a score method.")
+    results = {"test digits": model.score(images, labels)}
+    results.update({name: model.score(changed, labels) for name, changed in digit_transforms(images).items()})
+    return pd.Series(results, name="accuracy").round(3)
 
 # %% ../nbs/07_beyond_pretrained.ipynb #fd376258
 def _class_indices(target_class) -> list[int]:

@@ -105,6 +105,58 @@ def test_association_scores_rejects_bad_input():
     with pytest.raises(ValueError, match="repeat"): bp.association_scores(["a", "a"], ["{} x"], ["good"], ["bad"])
 
 
+def _scores(values: np.ndarray) -> pd.DataFrame:
+    "A fake association_scores table: values[template, group]."
+    templates, groups = values.shape
+    return pd.DataFrame([(f"g{j}", f"t{i} {{}}", values[i, j]) for i in range(templates) for j in range(groups)],
+                        columns=["group", "template", "score"])
+
+
+def test_group_permutation_test_exact_for_two_groups_and_can_fail():
+    shift = np.column_stack([np.linspace(-0.05, 0.05, 8), np.linspace(-0.05, 0.05, 8) + 0.01])  # g1 above g0 in every template
+    result = bp.group_permutation_test(_scores(shift))
+    assert result["exact"] and result["permutations"] == 2 ** 8 and result["gap"] == pytest.approx(0.01)
+    assert result["p_value"] == round(2 / 256, 4)  # the smallest an exact two-sided test over 8 templates gives
+    noise = np.random.default_rng(0).normal(0, 0.02, (8, 2))
+    assert bp.group_permutation_test(_scores(noise))["p_value"] > 0.05  # no group effect: the test does not fire
+    assert bp.group_permutation_test(_scores(np.column_stack([noise, noise[:, :1]])), groups=["g0", "g2"])["p_value"] == 1.0
+
+
+def test_group_permutation_test_monte_carlo_and_errors():
+    rng = np.random.default_rng(1)
+    values = rng.normal(0, 0.02, (8, 5)) + np.array([0, 0, 0, 0, 0.05])
+    result = bp.group_permutation_test(_scores(values), permutations=500)
+    assert not result["exact"] and result["permutations"] == 500 and result["p_value"] <= 0.01
+    with pytest.raises(ValueError, match="association_scores"): bp.group_permutation_test(pd.DataFrame({"x": [1]}))
+    with pytest.raises(ValueError, match="permutations"): bp.group_permutation_test(_scores(values), permutations=10)
+    with pytest.raises(ValueError, match="not a group"): bp.group_permutation_test(_scores(values), groups=["g0", "nobody"])
+    with pytest.raises(ValueError, match="at least two"): bp.group_permutation_test(_scores(values), groups=["g0"])
+
+
+def test_accuracy_table_with_wilson_intervals():
+    domains = {"films": pd.DataFrame({"text": TEXTS, "label": LABELS}),
+               "short": pd.DataFrame({"text": ["good", "bad"], "label": [1, 0]})}
+    table = bp.accuracy_table({"always fresh": lambda texts: np.ones(len(texts), int)}, domains)
+    assert list(table.columns) == ["model", "domain", "n", "accuracy", "low", "high"] and len(table) == 2
+    films = table.set_index("domain").loc["films"]
+    assert films.accuracy == 0.5 and films.low < 0.5 < films.high and films.n == 24
+    with pytest.raises(ValueError, match="non-empty dict"): bp.accuracy_table({}, domains)
+    with pytest.raises(ValueError, match="text and label"): bp.accuracy_table({"m": len}, {"x": pd.DataFrame({"text": ["a"]})})
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_digit_transforms_and_transformed_accuracy(digits):
+    x, y = digits
+    changed = bp.digit_transforms(x[:5])
+    assert list(changed) == ["blurred (1 pixel)", "contrast halved", "rotated 15 degrees", "shifted 2 pixels down",
+                             "mirrored left-right"] and all(v.shape == (5, 28, 28) for v in changed.values())
+    assert np.array_equal(changed["mirrored left-right"][0], x[0, :, ::-1])
+    table = bp.transformed_accuracy(bp.digits_baseline("logistic").fit(x, y), x, y)
+    assert table.index[0] == "test digits" and len(table) == 6 and table["test digits"] > table["mirrored left-right"]
+    with pytest.raises(ValueError, match="28, 28"): bp.digit_transforms(x.reshape(len(x), -1))
+    with pytest.raises(TypeError, match="fitted"): bp.transformed_accuracy("model", x, y)
+
+
 # --- occlusion and word importance ------------------------------------------------------------
 
 def test_occlusion_map_shape_and_peak_on_the_cat():
@@ -156,4 +208,5 @@ def test_lesson_07_exercises_live_in_their_checks_module():
     from course_utils.checks import beyond as checks
     from course_utils.exercises import exercises_of
     assert checks.LESSON == "07_beyond_pretrained" and not hasattr(bp, "ex1")
-    assert list(exercises_of(checks)) == ["ex1", "ex2", "ex3"]
+    assert list(exercises_of(checks)) == ["ex1", "ex2", "ex3", "ex4"]
+    assert [e.kind for e in exercises_of(checks).values()] == ["do", "do", "predict", "further"]

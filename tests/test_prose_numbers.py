@@ -19,6 +19,7 @@ ENFORCED = [
     "nbs/04_fine_tuning.ipynb",
     "nbs/05_keras_mnist.ipynb",
     "nbs/06_model_apis.ipynb",
+    "nbs/07_beyond_pretrained.ipynb",
     "nbs/reference/*.ipynb",
 ]
 
