@@ -52,6 +52,7 @@ setuptools.setup(
     ] + [f"Programming Language :: Python :: {v}" for v in python_versions[python_versions.index(min_python):]],
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,
+    package_data={cfg["lib_name"]: ["data/*.csv"]},  # the course's own small data sets (course_utils.datasets.COURSE_FILES)
     python_requires=f">={min_python}",
     install_requires=split("requirements"),
     extras_require={"dev": split("dev_requirements")},

@@ -202,12 +202,6 @@ def api(course: Path = COURSE):
     return NbGraderAPI(coursedir=CourseDirectory(config=config, root=str(course)), config=config)
 
 
-def add_data(folder: Path) -> None:
-    "The lessons' data files (nbs/data) beside a notebook, so relative paths work."
-    target = folder / "data"
-    if not target.exists(): shutil.copytree(NBS / "data", target)
-
-
 def build(selected: list[Path] | None = None, course: Path = COURSE) -> dict[str, Path]:
     "Write the source version of each lesson and run `nbgrader generate_assignment`: {lesson: release notebook}."
     with course_environment():
@@ -221,7 +215,6 @@ def _build(selected: list[Path] | None, course: Path) -> dict[str, Path]:
         if folder.exists(): shutil.rmtree(folder)
         folder.mkdir(parents=True)
         (folder / lesson.name).write_text(render(source_notebook(lesson)), encoding="utf-8")
-        add_data(folder)
         result = grader.generate_assignment(lesson.stem, force=True)
         if not result["success"]: raise RuntimeError(f"nbgrader generate_assignment {lesson.stem} failed:\n{result['log']}")
         releases[lesson.stem] = course / "release" / lesson.stem / lesson.name
@@ -273,7 +266,6 @@ def submit(lesson: str, learner: str, notebook: Path, course: Path = COURSE, fas
                                         log_output=False, progress_bar=False)
         target.write_text(render(json.loads(json.dumps(nb))), encoding="utf-8")
     else: shutil.copy(notebook, target)
-    add_data(folder)
     return target
 
 
@@ -316,7 +308,6 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["grade"]:
         lesson = argv[1]
         for folder in sorted((COURSE / "submitted").glob(f"*/{lesson}")):
-            add_data(folder)  # a notebook filed by hand needs the lessons' data beside it too
             result = grade(lesson, folder.parent.name)
             print(f"{folder.parent.name}: {result['score']:g} of {result['max_score']:g} points")
         with course_environment(): api().generate_feedback(lesson)

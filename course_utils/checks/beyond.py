@@ -79,9 +79,9 @@ def _check_robust_model(robust_model) -> str:
 ex1 = Exercise("Exercise 1", "robust_model", _check_robust_model, kind="do", points=3, minutes=25,
                hints=["The hidden digits are the test digits, each moved a few pixels in a random direction. A model "
                       "only knows what its training data shows: show it moved digits too, and keep the originals.",
-                      "Make moved copies of `digits_train` with `np.roll(image, (dy, dx), axis=(0, 1))` for random "
-                      "offsets between -3 and 3, concatenate them with the originals (repeat the labels to match), "
-                      "and fit `digits_baseline(...)` on the lot; compare 'logistic' and 'forest'."],
+                      "The tools: `np.roll` moves an image by whole pixels (the hidden digits move by up to 3), and "
+                      "`digits_baseline` builds the models; train on the originals and moved copies together, and "
+                      "compare two of its models on moved test digits."],
                solution=("rng = np.random.default_rng(0)\n"
                          "copies = [digits_train] + [np.stack([np.roll(image, tuple(rng.integers(-3, 4, 2)), axis=(0, 1))\n"
                          "                                     for image in digits_train]) for _ in range(4)]\n"
@@ -141,9 +141,9 @@ ex2 = Exercise("Exercise 2", ("p_value", "verdict"), _check_pair_verdict, kind="
                hints=["Score the two groups of `pair` over `pair_templates` with the lesson's probe, then run the lesson's "
                       "permutation test on those scores. Before you read the p-value, decide what you will conclude "
                       "for a value above 0.05, and what for one below.",
-                      "`association_scores(pair, pair_templates, pleasant, unpleasant)` gives the scores and "
-                      "`group_permutation_test(scores)` a dict with 'p_value'. Below 0.05: 'difference'; otherwise "
-                      "'no evidence', which is not the same as 'no difference'."],
+                      "The bias section has both tools: the probe that scores groups over templates with the "
+                      "pleasant and unpleasant words, and the permutation test that returns the p-value. Below 0.05: "
+                      "'difference'; otherwise 'no evidence', which is not the same as 'no difference'."],
                solution=("pair_scores = association_scores(pair, pair_templates, pleasant, unpleasant)\n"
                          "p_value = group_permutation_test(pair_scores)['p_value']\n"
                          "verdict = 'difference' if p_value < 0.05 else 'no evidence'"))

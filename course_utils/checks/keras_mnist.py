@@ -197,11 +197,9 @@ def _check_confusion_prediction(prediction, dense_eval) -> str:
 ex1 = Exercise("Exercise 1", ("my_model", "my_seconds", "cnn", "cnn_seconds"), _check_my_model, kind="do", points=3, minutes=25,
                hints=["Our CNN memorises 4,000 digits: its validation loss rises after a few epochs. What makes a model "
                       "generalise from few images? Fewer weights in the dense part, dropout, and more varied images.",
-                      "Try two small convolutions (`Conv2D(16)` then `Conv2D(32)`, each followed by `MaxPooling2D`), "
-                      "`Dropout(0.3)` before the last `Dense(10, activation=\"softmax\")`, and a "
-                      "`layers.RandomTranslation(0.08, 0.08)` layer first: it shifts the digits a little, during "
-                      "training only. Adam with `learning_rate=3e-3`, batches of 64, and `EarlyStopping` or about 12 "
-                      "epochs."],
+                      "The tools, one change at a time: a smaller dense part (more pooling, fewer filters), `Dropout`, "
+                      "a `layers.RandomTranslation` layer that shifts the digits during training only, and "
+                      "`EarlyStopping` on the validation loss; watch the time beside the accuracy."],
                solution=("layers = keras.layers\n"
                          "keras.utils.set_random_seed(0)  # the same start every run\n"
                          "my_model = keras.Sequential([keras.Input(shape=(28, 28, 1)),\n"
@@ -218,10 +216,9 @@ ex1 = Exercise("Exercise 1", ("my_model", "my_seconds", "cnn", "cnn_seconds"), _
 ex2 = Exercise("Exercise 2", "train_torch", _check_train_torch, kind="do", points=3, minutes=20,
                hints=["Write down what one step does, in order: take a batch, run the model, measure the loss, compute "
                       "the gradients, update the weights. Which of these does PyTorch need you to reset between steps?",
-                      "`torch.optim.Adam(model.parameters(), lr=1e-3)` and `nn.CrossEntropyLoss()` (it takes the raw "
-                      "scores); `torch.randperm(len(images))` shuffles each epoch; per batch: `optimizer.zero_grad()`, "
-                      "`loss = loss_fn(model(xb), yb)`, `loss.backward()`, `optimizer.step()`; add up `loss.item()` "
-                      "for the epoch's mean."],
+                      "The tools: `torch.optim.Adam`, `nn.CrossEntropyLoss` (it takes the raw scores) and "
+                      "`torch.randperm` to shuffle each epoch; per batch, the four calls of a PyTorch step in the "
+                      "order of the first hint; return the mean loss of each epoch."],
                solution=("def train_torch(model, images, labels, epochs):\n"
                          "    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)\n"
                          "    loss_fn = nn.CrossEntropyLoss()\n"

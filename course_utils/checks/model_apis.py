@@ -124,9 +124,9 @@ ex1 = Exercise("Exercise 1", "call_with_retries", _check_retries, kind="do", poi
                hints=["Write a loop over the attempts (at most `retries + 1`). In each: send, decide whether the answer "
                       "is final (a status that is not 429 and below 500) or worth another try, then work out the wait "
                       "and whether it still fits in the budget before sleeping.",
-                      "`try:` around `send()` and a handler for `ConnectionError` turn a refused connection into a status of "
-                      "`None`; `random.uniform(0.5, 1)` is the jitter factor; keep a running total of the waits and "
-                      "compare `total + delay` with `budget` before calling `sleep(delay)`."],
+                      "The tools: `try`/`except ConnectionError` around `send()` (a refused connection has no status), "
+                      "`random.uniform` for the jitter, and a running total of the waits, checked against `budget` "
+                      "before each `sleep`."],
                solution="""import random
 
 def call_with_retries(send, sleep, retries=3, base=0.1, budget=1.0):
@@ -205,10 +205,10 @@ ex2 = Exercise("Exercise 2", "patterns", _check_patterns, kind="do", points=3, m
                hints=["Two separate rules. A card: four groups of four digits, an optional space or dash between groups, "
                       "and nothing digit-like just before or after. A secret: a long run of word characters and dashes "
                       "that must contain a letter somewhere and a digit somewhere.",
-                      "For the card: `\\d{4}`, an optional `[ -]?`, a repeated group `(?:...){3}` and word boundaries `\\b`. "
-                      "For the secret: lookaheads `(?=[\\w-]*[A-Za-z])` and `(?=[\\w-]*\\d)` require a letter and a digit "
-                      "without consuming them; `[\\w-]{20,}` is the run; `(?<![\\w-])` and `(?![\\w-])` stop it from "
-                      "starting or ending inside a longer run."],
+                      "The tools: for the card, a group of four digits, an optional separator class and a repeated "
+                      "group `(?:...){3}` between word boundaries; for the secret, lookaheads `(?=...)` that require a "
+                      "letter and a digit without consuming them, and lookarounds that keep a match from starting or "
+                      "ending inside a longer run. Use raw strings: in `\"\\b\"` Python reads a backspace."],
                solution=r'''patterns = {"CARD": r"\b(?:\d{4}[ -]?){3}\d{4}\b",
             "SECRET": r"(?<![\w-])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)[\w-]{20,}(?![\w-])"}''')
 
