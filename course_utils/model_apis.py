@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from .service import API_KEY_VARIABLE, ImageTooLarge, ModelServer, _api_key, create_app, decode_image
+from .service import API_KEY_VARIABLE, ImageTooLarge, ModelServer, create_app, decode_image, resolve_api_key
 from .validation import Number, OneOf, validated
 
 # %% ../nbs/06_model_apis.ipynb #9e302912
@@ -105,7 +105,7 @@ class ModelClient:
             raise ValueError(f"retries must be an integer between 0 and 10, not {retries!r}.")
         if not (0 < timeout <= 300): raise ValueError(f"timeout must be between 0 and 300 seconds, not {timeout!r}.")
         if backoff < 0 or max_backoff < backoff: raise ValueError("need 0 <= backoff <= max_backoff (seconds).")
-        self._api_key = _api_key(api_key, "ModelClient")
+        self._api_key = resolve_api_key(api_key, "ModelClient")
         self.base_url, self.retries, self.backoff, self.max_backoff, self.fallback = base_url, retries, backoff, max_backoff, fallback
         self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport, trust_env=False,
                                   headers={"Authorization": f"Bearer {self._api_key}"})
@@ -270,10 +270,10 @@ def precision_recall(scores: Sequence[float], truth: Sequence[bool], threshold: 
     "Precision and recall of 'route when score >= threshold' against what people said, and how many go to people."
     scores, truth = np.asarray(scores, dtype=float), np.asarray(truth, dtype=bool)
     if scores.shape != truth.shape or scores.ndim != 1: raise ValueError("scores and truth must be two lists of the same length.")
+    from sklearn.metrics import precision_score, recall_score
     routed = scores >= threshold
-    hits = int((routed & truth).sum())
-    return {"threshold": threshold, "precision": round(hits / routed.sum(), 3) if routed.any() else 1.0,
-            "recall": round(hits / truth.sum(), 3) if truth.any() else 1.0, "to people": int((~routed).sum())}
+    return {"threshold": threshold, "precision": round(float(precision_score(truth, routed, zero_division=1.0)), 3),
+            "recall": round(float(recall_score(truth, routed, zero_division=1.0)), 3), "to people": int((~routed).sum())}
 
 # %% ../nbs/06_model_apis.ipynb #0426b088
 def latency_summary(latencies_ms: Sequence[float]) -> dict:

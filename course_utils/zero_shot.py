@@ -14,7 +14,6 @@ from typing import Sequence
 import numpy as np
 
 from .datasets import course_file
-from .env import cache_dir, is_online
 from .pretrained import embed, load_llm
 from .validation import Integer, Texts, check_texts, validated
 

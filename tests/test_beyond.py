@@ -210,3 +210,18 @@ def test_lesson_07_exercises_live_in_their_checks_module():
     assert checks.LESSON == "07_beyond_pretrained" and not hasattr(bp, "ex1")
     assert list(exercises_of(checks)) == ["ex1", "ex2", "ex3", "ex4"]
     assert [e.kind for e in exercises_of(checks).values()] == ["do", "do", "predict", "further"]
+
+
+@pytest.mark.parametrize("groups, templates", [(2, 6), (3, 4)])
+def test_group_permutation_test_agrees_with_scipy(groups, templates):
+    "The lesson's exact test gives scipy.stats.permutation_test's p-value (groups shuffled within each template)."
+    from scipy import stats
+    rng = np.random.default_rng(groups)
+    values = rng.normal(size=(templates, groups)) + np.linspace(0, 0.8, groups)
+    scores = pd.DataFrame([dict(template=f"t{t}", group=f"g{g}", score=values[t, g])
+                           for t in range(templates) for g in range(groups)])
+    ours = bp.group_permutation_test(scores)
+    gap = lambda *samples, axis=-1: np.ptp(np.mean(samples, axis=axis), axis=0)
+    reference = stats.permutation_test(list(values.T), gap, permutation_type="samples", alternative="greater",
+                                       n_resamples=np.inf, vectorized=True)
+    assert ours["exact"] and ours["p_value"] == pytest.approx(reference.pvalue, abs=1e-4)
