@@ -189,9 +189,9 @@ ex1 = Exercise("Exercise 1", "my_run", _check_my_run, kind="do", points=3, minut
 ex2 = Exercise("Exercise 2", ("mistakes", "fine_tuned"), _check_mistakes, kind="do", points=3, minutes=20,
                hints=["Let the model answer every validation review, keep the reviews where its answer differs from "
                       "the label, and read a few dozen of them: which ones look alike?",
-                      "`predict_proba(fine_tuned.model, validation.text).argmax(axis=1)` gives the answers; compare with "
-                      "`validation.label`, and sort the mistakes by the probability of the answer to read the surest "
-                      "first. Copy each text exactly, with its own explanation."],
+                      "The tool: `predict_proba` gives the model's probabilities for the validation reviews; where "
+                      "the most probable class is not the label, the model is wrong. Sort those by the probability of "
+                      "the answer to read the surest first. Copy each text exactly, with its own explanation."],
                solution=("answers = predict_proba(fine_tuned.model, validation.text).argmax(axis=1)\n"
                          "wrong = validation[answers != validation.label]\n"
                          "# read `wrong`, then pick three reviews of different kinds, e.g.:\n"

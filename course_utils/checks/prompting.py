@@ -165,15 +165,15 @@ ex1 = Exercise("Exercise 1", "template_overhead", _check_template_overhead, kind
 ex2 = Exercise("Exercise 2", ("my_instruction", "my_examples"), _check_my_prompt, kind="do", points=3, minutes=15,
                hints=["Section 3 measured what helps this model: the wording of the instruction, and a few solved "
                       "examples with both labels. Compare a few variants on `test_items` and keep the best.",
-                      "`prompt_accuracy(instruction, examples, test_items)` scores one variant; `REVIEW_EXAMPLES[:k]` "
-                      "are k balanced examples, and `instructions` holds the three wordings of section 3."],
+                      "The tool: `prompt_accuracy` scores one variant on `test_items`. The material is section 3's: "
+                      "its wordings and its balanced examples; try a few combinations, not only one."],
                solution=('my_instruction = instructions[0]  # the baseline\'s wording, now with four balanced examples\n'
                          "my_examples = REVIEW_EXAMPLES[:4]"))
 
 ex3 = Exercise("Exercise 3", ("fixed_instruction", "fixed_examples"), _check_fixed_prompt, kind="do", points=2, minutes=10,
                hints=["Read the labels of `BROKEN_EXAMPLES`: what pattern would the model copy from them?",
-                      "Give the model both labels, alternately, for instance `REVIEW_EXAMPLES[:4]`, and measure your "
-                      "fix with `prompt_accuracy` on the negative reviews of `test_items` alone."],
+                      "Give the model both labels, alternately (section 3 has such examples), and measure your fix "
+                      "with `prompt_accuracy` on the negative reviews of `test_items` alone."],
                solution=("fixed_instruction = BROKEN_INSTRUCTION\n"
                          "fixed_examples = REVIEW_EXAMPLES[:4]  # the broken prompt showed only positive examples"))
 
