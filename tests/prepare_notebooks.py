@@ -3,7 +3,10 @@
 - papermill's parameters injected (`fast=True`), after the cell tagged `parameters`;
 - execution counts renumbered: `nbdev_clean` nulls them but keeps outputs, and nbval then
   rejects every cell with outputs as an "unrun reference cell";
-- the other files of `nbs/` (data) linked beside it, so relative paths work.
+- each lesson (`nbs/NN_*.ipynb`) alone in an empty folder of its own (`_build/nbtest/NN_name/NN_name.ipynb`):
+  nbval starts its kernel there, so the lesson runs as on Colab, where the working directory (/content) holds
+  nothing of the course; a lesson that reads `data/...` beside itself fails the tests;
+- the reference and checks pages with the other files of `nbs/` linked beside them.
 
 Run as `python -m tests.prepare_notebooks [NOTEBOOK ...]` (all lessons by default).
 """
@@ -40,10 +43,20 @@ def has_parameters(nb: nbformat.NotebookNode) -> bool:
     return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
 
 
-def prepare(source: Path) -> Path:
-    "Write the test copy of `source`; returns its path."
+def is_lesson(source: Path) -> bool:
+    return source.parent == NBS and source.name[:2].isdigit()
+
+
+def target_of(source: Path, out: Path = OUT) -> Path:
+    "Where the test copy of `source` goes: a lesson alone in its own folder, other pages as they lie in nbs/."
     rel = source.relative_to(NBS)
-    target = OUT / rel
+    return out / source.stem / source.name if is_lesson(source) else out / rel
+
+
+def prepare(source: Path, out: Path = OUT) -> Path:
+    "Write the test copy of `source` (a lesson: into an emptied folder of its own); returns its path."
+    target = target_of(source, out)
+    if is_lesson(source) and target.parent.exists(): shutil.rmtree(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(source, as_version=4)
     if has_parameters(nb):

