@@ -205,6 +205,33 @@ def gpu_section() -> list[str]:
     return lines + [f"| {r['lesson']} | {r['mode']} | {r['seconds']} | {r.get('asserts_passed', '')} | {r.get('note', '')} |" for r in gpu_rows]
 
 
+COLAB_TIMES = ROOT / "tests" / "bench" / "colab_times.csv"  # written by tests/bench/bench_colab.py
+
+
+def colab_section() -> list[str]:
+    "The page's section on Colab's versions, from tests/bench/colab_times.csv (tests/bench/bench_colab.py measures it)."
+    if not COLAB_TIMES.exists(): return []
+    with open(COLAB_TIMES, newline="") as f: rows = list(csv.DictReader(f))
+    if not rows: return []
+    environments = list(dict.fromkeys(r["environment"] for r in rows))
+    first = rows[0]
+    lines = ["", "## Fast mode on Colab's versions", "",
+             f"Each lesson's fast mode, alone, from an empty folder, offline, measured by `tests/bench/bench_colab.py` on "
+             f"{first.get('date', '?')} ({first.get('machine', '?')}), {max(int(r['run']) for r in rows)} run(s) each, "
+             "the two environments one after the other: the course's pinned environment (`.venv`: "
+             f"{first.get('course_versions', '')}) and Colab's versions (`.venv-colab`, built by `make colab-test`: "
+             f"{first.get('colab_versions', '')}). `make colab-test` runs the same lessons under pytest, two at a time.", "",
+             "| lesson | " + " | ".join(environments) + " | ratio | peak GB (Colab's) |", "|---|" + "---|" * (len(environments) + 2)]
+    for lesson in dict.fromkeys(r["lesson"] for r in rows):
+        best = {e: min(float(r["seconds"]) for r in rows if r["lesson"] == lesson and r["environment"] == e) for e in environments}
+        peak = max(float(r["peak_gb"]) for r in rows if r["lesson"] == lesson and r["environment"] == environments[-1])
+        lines.append(f"| {lesson} | " + " | ".join(f"{best[e]:.1f} s" for e in environments)
+                     + f" | {best[environments[-1]] / best[environments[0]]:.2f} | {peak:.2f} |")
+    notes = COLAB_TIMES.with_suffix(".md")
+    if notes.exists(): lines += ["", notes.read_text().strip()]
+    return lines
+
+
 def write_page(rows: list[dict], tables: dict) -> Path:
     machine = f"{platform.machine()}, {psutil.cpu_count()} CPU cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}"
     lines = ["---", 'title: "Performance"', 'description: "Measured speed and memory of every lesson, on the machine named below."', "---", "",
@@ -223,6 +250,7 @@ def write_page(rows: list[dict], tables: dict) -> Path:
             lines.append(f"| {r['name']} | {r['seconds']}{unit} | {r['target_s']} | {'yes' if r['ok'] else 'no'} | {r.get('note', '')} |")
     for keras_table in sorted(OUT.glob("keras_mnist*.csv"), key=lambda p: (p.name != "keras_mnist.csv", p.name)):  # from tests/bench/bench_keras_mnist.py; packaged digits first
         lines += keras_section(keras_table)
+    lines += colab_section()
     lines += gpu_section()
     for lesson, found in sorted(tables.items()):
         if found: lines += ["", f"## Results of {lesson} (full mode)", ""] + [t + "\n" for t in found]
