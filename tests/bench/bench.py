@@ -4,12 +4,13 @@ Writes `_build/bench/results.csv` and the site's Performance page `nbs/performan
 - each lesson in fast and full mode (papermill, offline): wall time and peak memory of the whole
   process tree (papermill + kernel + children, sampled every 0.1 s), median of --runs runs;
 - `import course_utils`: time and the heavy modules it imported (must be none);
+- `make setup` on a fresh clone with empty caches (wall time);
 - the LLM: imports, cold load (GGUF conversion into an empty cache), cached load, greedy tokens/s;
 - result tables that lessons tag with the cell tag `results` (read from the full-mode run);
 - the Keras comparison of tests/bench/bench_keras_mnist.py (our CNN against keras-io's convnet, same run);
 - GPU times recorded by tests/bench/bench_gpu.py (tests/bench/gpu_results.csv) and tests/bench/optimisations.md.
 
-    python -m tests.bench.bench [--runs 3] [--lessons 00 01] [--modes fast full] [--skip-llm] [--fresh] [--page-only]
+    python -m tests.bench.bench [--runs 3] [--lessons 00 01] [--modes fast full] [--skip-llm] [--skip-setup] [--fresh] [--page-only]
 
 Measures of earlier runs that this one does not repeat are kept (so fast and full mode can be measured in
 separate runs); --fresh forgets them. `--lessons none` measures only the import and the LLM.
@@ -171,6 +172,23 @@ def bench_llm() -> list[dict]:
                  note=f"torch threads: {warm[0]['threads']}")]
 
 
+def bench_setup() -> list[dict]:
+    """`make setup` on a fresh clone of the last commit, with empty pip, uv and course caches, as on a new machine
+    (Debian's packages, when already installed, are not installed again; PyPI must be reachable)."""
+    with tempfile.TemporaryDirectory() as folder:
+        clone, caches = Path(folder) / "clone", Path(folder) / "caches"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
+        env.update(PIP_CACHE_DIR=str(caches / "pip"), UV_CACHE_DIR=str(caches / "uv"), COURSE_CACHE_DIR=str(caches / "course"))
+        start = time.perf_counter()
+        result = subprocess.run(["make", "setup"], cwd=clone, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    return [dict(kind="setup", name="make setup on a fresh clone (empty pip, uv and course caches)", mode="-", runs=1,
+                 seconds=round(seconds, 1), peak_gb="", ok=result.returncode == 0 and seconds <= 90, target_s=90,
+                 note="about a minute: torch with pip, the rest with uv, the LLM converted" +
+                      ("" if result.returncode == 0 else f"; FAILED: {result.stdout[-300:]} {result.stderr[-300:]}"))]
+
+
 def keras_section(keras_table: Path) -> list[str]:
     "The page's section for one run of tests/bench/bench_keras_mnist.py (its CSV)."
     with open(keras_table, newline="") as f: recipes = list(csv.DictReader(f))
@@ -288,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-llm", action="store_true")
     parser.add_argument("--skip-keras", action="store_true", help="do not rerun tests/bench/bench_keras_mnist.py (about 4 minutes)")
     parser.add_argument("--fresh", action="store_true", help="forget the measures of earlier runs (default: keep those not repeated)")
+    parser.add_argument("--skip-setup", action="store_true", help="do not time `make setup` on a fresh clone (about 90 s, needs PyPI)")
     parser.add_argument("--page-only", action="store_true", help="measure nothing: rewrite the page from the last results")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -300,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_llm:
         rows += bench_llm()
         for r in rows[-4:]: print(f"{r['name']}: {r['seconds']}", flush=True)
+    if not args.skip_setup:
+        rows += bench_setup()
+        print(f"{rows[-1]['name']}: {rows[-1]['seconds']} s", flush=True)
     if not args.skip_keras:  # our CNN against keras-io's convnet, same data, same run (writes _build/bench/keras_mnist.csv)
         subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "bench_keras_mnist.py"), "--recipes", *KERAS_RECIPES], env={**os.environ, **OFFLINE}, cwd=ROOT, check=True)
     lesson_rows = bench_lessons(lessons(args.lessons), args.modes, args.runs)
