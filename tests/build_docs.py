@@ -3,7 +3,8 @@
 The notebooks are the source. A staged copy in `_build/site/` makes them readable by any
 Quarto-compatible renderer: nbdev's own directives (`#| export`, `#| hide`, ...) are removed,
 hidden cells dropped, nbval markers stripped, and exercise solutions folded. The root
-`_quarto.yml` is used as it is, with only its output folder pointed back at `_site/`.
+`_quarto.yml` is used as it is, with only its output folder pointed back at `_site/`; the files it names under
+`format: html:` (`css`, `include-*`: the site's accessibility styles and script) are staged beside it.
 smalldocs (pure Python) renders it here; where Quarto is installed, `quarto render
 _build/site` renders the same staged copy.
 """
@@ -83,6 +84,13 @@ def stage(source_root: Path = ROOT, stage_dir: Path = STAGE, site_dir: Path = SI
                                              "[Go to the course](nbs/index.ipynb)\n")
         config["project"]["render"].insert(0, "index.qmd")
         (stage_dir / "_quarto.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    html_options = (config.get("format") or {}).get("html") or {}
+    for key in ("css", "include-in-header", "include-before-body", "include-after-body"):  # the site's own files
+        for rel in [html_options[key]] if isinstance(html_options.get(key), str) else html_options.get(key) or []:
+            rel = rel.get("file") if isinstance(rel, dict) else rel
+            if isinstance(rel, str):
+                (stage_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source_root / rel, stage_dir / rel)
     for item in (source_root / "nbs").iterdir():  # data and images the pages link to
         if item.is_dir() and item.name in ("data", "images"):
             shutil.copytree(item, stage_dir / "nbs" / item.name)

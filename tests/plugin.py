@@ -51,11 +51,11 @@ def pytest_configure(config):
 # `--dist loadfile` keeps the cells of one notebook on one worker. Two refinements:
 # - each student copy's grading run (tests/test_student_copies.py) is a unit of its own, so those runs spread over the
 #   workers beside the lessons' nbval runs, instead of queueing on one worker as one file;
-# - the long units (notebooks, browser, JupyterLab, Colab resolution) are handed out first and the many
+# - the long units (notebooks, browser, accessibility audit, JupyterLab, Colab resolution) are handed out first and the many
 #   short tests last, so both workers finish at about the same time.
 OWN_UNITS = ("::test_student_copy_is_graded[",)
-LONG = ("_build/nbtest/", "::test_student_copy_is_graded[", "test_site_in_browser.py", "test_jupyterlab.py", "test_lab_first_screen.py",
-        "::test_colab_install_")
+LONG = ("_build/nbtest/", "::test_student_copy_is_graded[", "test_site_in_browser.py", "test_site_accessibility.py", "test_jupyterlab.py", "test_lab_first_screen.py",
+        "test_lab_learner.py", "::test_colab_install_")
 
 
 def _weight(nodeid: str) -> int:
