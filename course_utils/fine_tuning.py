@@ -185,7 +185,8 @@ def _housekeeping(early_stopping_patience, progress) -> dict:
                 greater_is_better=False if stop_early else None, report_to="none", disable_tqdm=not progress,
                 dataloader_pin_memory=torch.cuda.is_available(),
                 use_cpu=device(verbose=False) == "cpu",  # the GPU when there is one (several under torchrun)
-                average_tokens_across_devices=False)  # our loss is a mean per review: don't rescale it by the GPUs
+                average_tokens_across_devices=False,  # our loss is a mean per review: don't rescale it by the GPUs
+                ddp_find_unused_parameters=False)  # several GPUs: every weight is used, skip DDP's search for unused ones
 
 def _early_stopping(patience):
     from transformers import EarlyStoppingCallback
