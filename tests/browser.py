@@ -1,7 +1,7 @@
 """What the browser and JupyterLab tests share: `make lab`'s server started on a free loopback port, its REST API,
 and headless Chromium (Debian's, driven through ChromeDriver and selenium) that never reaches the network.
 
-Used by tests/test_jupyterlab.py, tests/test_lab_first_screen.py and tests/test_site_in_browser.py.
+Used by tests/test_jupyterlab.py, tests/test_lab_first_screen.py, tests/test_lab_learner.py and tests/test_site_in_browser.py.
 """
 import contextlib
 import json
@@ -39,12 +39,16 @@ def api(base: str, token: str, path: str, method: str = "GET", body: dict | None
 
 
 @contextlib.contextmanager
-def lab_server(folder: Path, cwd: Path, command: list[str]):
+def lab_server(folder: Path, cwd: Path, command: list[str], environment: dict[str, str | None] | None = None):
     """Run `command` (a `jupyter lab` command line) in `cwd` on a free port with a fresh token, and runtime,
-    workspace and user-settings folders under `folder`; yield (base URL, token) once it answers."""
+    workspace and user-settings folders under `folder`; yield (base URL, token) once it answers.
+    `environment` changes the server's environment (and so its kernels'): a value sets a variable, None removes it."""
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(folder / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces"),
            "JUPYTERLAB_SETTINGS_DIR": str(folder / "settings")}
+    for name, value in (environment or {}).items():
+        if value is None: env.pop(name, None)
+        else: env[name] = value
     line = command + [f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
                       f"--IdentityProvider.token={token}"]
     log = (folder / "server.log").open("w")
