@@ -519,12 +519,12 @@ def playground(generate_fn: Callable[..., str] | None = None, prompt: str = "Sug
     generate_fn = generate if generate_fn is None else generate_fn
     if not callable(generate_fn): raise TypeError("generate_fn must be a function (prompt, temperature=, top_p=, max_new_tokens=, seed=) -> str.")
     _check_decoding(max_new_tokens, temperature, top_p, seed)
-    wide = widgets.Layout(width="95%")
+    wide, named = widgets.Layout(width="95%"), {"description_width": "initial"}  # whole labels in ipywidgets 7 and 8
     panel = Playground(None, widgets.Textarea(value=prompt, description="Prompt", layout=wide),
-                       widgets.FloatSlider(value=temperature, min=0.0, max=1.5, step=0.1, description="Temperature"),
-                       widgets.FloatSlider(value=top_p, min=0.05, max=1.0, step=0.05, description="Top-p"),
-                       widgets.IntSlider(value=max_new_tokens, min=1, max=256, description="Max tokens"),
-                       widgets.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="Seed"),
+                       widgets.FloatSlider(value=temperature, min=0.0, max=1.5, step=0.1, description="Temperature", style=named),
+                       widgets.FloatSlider(value=top_p, min=0.05, max=1.0, step=0.05, description="Top-p", style=named),
+                       widgets.IntSlider(value=max_new_tokens, min=1, max=256, description="Max tokens", style=named),
+                       widgets.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="Seed", style=named),
                        widgets.Checkbox(value=True, description="new seed at each click"),
                        widgets.Button(description="Generate", button_style="primary"), widgets.HTML(layout=wide))
     def run(button=None) -> None:
