@@ -92,7 +92,7 @@ test: setup
 	@start=$$(date +%s); \
 	$(PY) -m tests.prepare_notebooks && \
 	$(PY) -m tests.build_docs >/dev/null && \
-	$(PY) -m pytest -c tests/pytest.ini --rootdir . -n $(JOBS) --dist loadfile; status=$$?; \
+	$(PY) -m pytest -c tests/pytest.ini --rootdir . -n $(JOBS) --dist loadfile --durations=12; status=$$?; \
 	echo "tests: $$(( $$(date +%s) - start )) s"; exit $$status
 
 docs: setup
