@@ -442,6 +442,8 @@ def lora_tune_llm(model, tokenizer, examples: Sequence[tuple[str, str]], steps: 
     "Add LoRA adapters to an LLM's attention (q_proj, v_proj) and train them on (question, answer) pairs; returns (model, losses)."
     import torch
     from peft import LoraConfig, get_peft_model
+    from course_utils.llm_kernels import use_float32_layers
+    use_float32_layers(model)  # load_llm's 4-bit decoding layers back to plain Linear layers, where peft adds adapters
     from tqdm.auto import tqdm
     if len(examples) < batch_size: raise ValueError(f"give at least batch_size={batch_size} examples, not {len(examples)}.")
     seed_everything(seed)
