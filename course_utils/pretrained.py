@@ -266,6 +266,6 @@ def chat(prompt: Prompt, max_new_tokens: Integer(ge=1, le=2048) = 64, temperatur
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p) if temperature > 0 else dict(do_sample=False)
     if seed is not None: torch.manual_seed(seed)
     with torch.inference_mode():
-        output = model.generate(**inputs, max_new_tokens=max_new_tokens, eos_token_id=end_token_ids(tokenizer),
-                                pad_token_id=end_token_ids(tokenizer)[0], **sampling)
+        end_ids = end_token_ids(tokenizer)
+        output = model.generate(**inputs, max_new_tokens=max_new_tokens, eos_token_id=end_ids, pad_token_id=end_ids[0], **sampling)
     return tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()

@@ -1,7 +1,7 @@
 """Would installing the course on Colab change Colab's torch, tensorflow, keras, numpy or ipywidgets?
 
-Each lesson's first cell (on Colab only) runs `pip install --no-deps git+<this repo> <extras> -r
-requirements/assets.txt`. Here that install is resolved, for Python 3.13 on Linux, against Colab's own
+Each lesson's first cell (on Colab only) runs `pip install --no-deps git+<this repo> <extras>`, then
+`python -m course_utils.assets --install-missing`. Here that install is resolved, for Python 3.13 on Linux, against Colab's own
 package lists (`tests/colab/pip-freeze.txt` for the CPU runtime, `pip-freeze.gpu.txt` for the GPU one;
 copies of what Google publishes, see tests/colab/README.md) used as constraints:
 
@@ -85,6 +85,7 @@ def runtime_requirements() -> list[str]:
 
 
 def asset_requirements() -> list[str]:
+    "requirements/assets.txt, what `make setup` installs (tests/test_assets.py checks it lists the registry's pins)."
     lines = (ROOT / "requirements" / "assets.txt").read_text(encoding="utf-8").splitlines()
     return [l.split("#")[0].strip() for l in lines if l.split("#")[0].strip()]
 

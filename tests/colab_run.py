@@ -26,6 +26,7 @@ STUDENT_RUNS = OUT / "student"
 
 def prepare_all(out: Path = OUT) -> tuple[list[Path], list[Path]]:
     "Fast-mode copies of the lessons and the student copies, each alone in an emptied folder of its own."
+    import nbformat
     import papermill
     from tests.prepare_notebooks import prepare, renumber
     from tests.student_copies import STUDENT, lessons
@@ -37,7 +38,6 @@ def prepare_all(out: Path = OUT) -> tuple[list[Path], list[Path]]:
         target.parent.mkdir(parents=True)
         nb = papermill.execute_notebook(str(STUDENT / lesson.name), None, parameters={"fast": True}, prepare_only=True,
                                         log_output=False, progress_bar=False)
-        import nbformat
         nbformat.write(renumber(nb), target)
         student_runs.append(target)
     return lesson_runs, student_runs

