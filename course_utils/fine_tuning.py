@@ -457,6 +457,7 @@ def lora_tune_llm(model, tokenizer, examples: Sequence[tuple[str, str]], steps: 
     model.train()
     for _ in tqdm(range(steps), desc="LoRA steps"):
         batch = _answer_only_batch(tokenizer, [examples[i] for i in rng.choice(len(examples), batch_size, replace=False)])
+        batch = {key: tensor.to(model.device) for key, tensor in batch.items()}
         loss = model(**batch).loss
         loss.backward(); optimizer.step(); optimizer.zero_grad()
         losses.append(round(loss.item(), 3))

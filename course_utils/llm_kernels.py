@@ -111,7 +111,7 @@ def _linear_class():
 
     class GGUFLinear(torch.nn.Module):
         """A Linear layer that computes a decoding step (one token of one sequence, no gradient) from the GGUF's
-        packed blocks; a prompt, a batch or training goes through the float32 weight as before. If the kernel cannot
+        packed blocks on the CPU; a prompt, a batch, training or another device goes through the float32 weight as before. If the kernel cannot
         be compiled, every layer falls back to float32 for good, with a warning."""
         failed: str | None = None  # why the kernels could not be compiled, once they could not
 
@@ -128,7 +128,8 @@ def _linear_class():
         def bias(self): return self.linear.bias
 
         def forward(self, x):
-            if x.shape != (1, 1, self.in_features) or torch.is_grad_enabled() or x.dtype != torch.float32 or GGUFLinear.failed:
+            if (x.shape != (1, 1, self.in_features) or x.device.type != "cpu" or torch.is_grad_enabled() or x.dtype != torch.float32
+                    or GGUFLinear.failed):
                 return self.linear(x)
             args = (x.reshape(1, -1), self.q, self.d, self.m) if self.kind == "Q4_1" else (x.reshape(1, -1), self.q, self.d)
             if torch.compiler.is_compiling():  # inside a compiled model, the compiler fuses the kernel itself

@@ -185,16 +185,19 @@ def _llm_cache_folder() -> Path:
 @functools.cache
 def load_llm():
     """SmolLM2-135M-Instruct from the packaged 4-bit GGUF, as (model, tokenizer) in eval mode: float32 weights (converted
-    once and cached), and each new token computed from the 4-bit blocks themselves (same tokens, faster: llm_kernels)."""
+    once and cached). On a CUDA GPU the model goes there; on the CPU each new token is computed from the 4-bit blocks
+    themselves (same tokens, faster: llm_kernels). Pass tensors to it on `model.device`."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from course_utils.env import device
     from course_utils.llm_kernels import use_gguf_kernels
     folder = _llm_cache_folder()
     if not (folder / "config.json").exists(): _convert_gguf(folder)
     with _quiet_loading():
         tokenizer = AutoTokenizer.from_pretrained(folder)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-    use_gguf_kernels(model, asset_path("smollm2"), cache=folder / "gguf_kernels.safetensors")
+    if device(verbose=False) == "cuda": model.to("cuda")  # the 4-bit kernels are for the CPU; a GPU has bandwidth to spare
+    else: use_gguf_kernels(model, asset_path("smollm2"), cache=folder / "gguf_kernels.safetensors")
     return model.eval(), tokenizer
 
 # %% ../nbs/01_pretrained.ipynb #6b659766
@@ -262,7 +265,7 @@ def chat(prompt: Prompt, max_new_tokens: Integer(ge=1, le=2048) = 64, temperatur
     messages = prompt if isinstance(prompt, list) else \
         ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
     model, tokenizer = load_llm()
-    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True).to(model.device)
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p) if temperature > 0 else dict(do_sample=False)
     if seed is not None: torch.manual_seed(seed)
     with torch.inference_mode():

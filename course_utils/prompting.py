@@ -119,16 +119,16 @@ def generate(prompt: str | list[dict], max_new_tokens: int = 64, temperature: fl
     end_ids = set(end_token_ids(tokenizer))  # <|im_end|> and <|endoftext|>, whatever the tokenizer's eos says
     new_ids, reason, start = [], "length", time.perf_counter()
     with torch.inference_mode():
-        output = model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
+        output = model(input_ids=torch.tensor([ids], device=model.device), use_cache=True, logits_to_keep=1)
         for step in range(max_new_tokens):
-            token = _pick_token(output.logits[0, -1], temperature, top_p, generator)
+            token = _pick_token(output.logits[0, -1].cpu(), temperature, top_p, generator)
             if token in end_ids: reason = "eos"; break
             new_ids.append(token)
             if stop or until:
                 so_far = tokenizer.decode(new_ids, skip_special_tokens=True)
                 if any(s in so_far for s in stop) or (until and until(prefill + so_far)): reason = "stop"; break
             if step + 1 < max_new_tokens:
-                output = model(input_ids=torch.tensor([[token]]), past_key_values=output.past_key_values, use_cache=True)
+                output = model(input_ids=torch.tensor([[token]], device=model.device), past_key_values=output.past_key_values, use_cache=True)
     answer = _cut_at_stop(tokenizer.decode(new_ids, skip_special_tokens=True), stop, include_stop)
     result = Generation((prefill + answer).strip(), len(ids), len(new_ids), reason, time.perf_counter() - start)
     return result if details else result.text
@@ -145,7 +145,7 @@ def next_token_table(prompt: str | list[dict], k: int = 5, temperatures: Sequenc
     model, tokenizer = load_llm()
     ids = tokenizer(render_prompt(prompt, system, template), add_special_tokens=False)["input_ids"]
     with torch.inference_mode():
-        logits = model(input_ids=torch.tensor([ids]), logits_to_keep=1).logits[0, -1].float()
+        logits = model(input_ids=torch.tensor([ids], device=model.device), logits_to_keep=1).logits[0, -1].float().cpu()
     top = logits.topk(k).indices
     columns = {f"temperature {t:g}": torch.softmax(logits / t, dim=-1)[top].numpy().round(3) for t in temperatures}
     return pd.DataFrame(columns, index=pd.Index([repr(tokenizer.decode([int(i)])) for i in top], name="next token"))
@@ -201,7 +201,7 @@ def _last_logprobs(ids: list[int]):
     cache = _PREFIX_CACHE["cache"] if shared else None
     if cache is not None: _crop_cache(cache, shared)
     with torch.inference_mode():
-        output = model(input_ids=torch.tensor([ids[shared:]]), past_key_values=cache, use_cache=True, logits_to_keep=1)
+        output = model(input_ids=torch.tensor([ids[shared:]], device=model.device), past_key_values=cache, use_cache=True, logits_to_keep=1)
     _PREFIX_CACHE.update(ids=list(ids), cache=output.past_key_values)
     return output.logits[0, -1].float().log_softmax(dim=-1), output.past_key_values
 
@@ -221,7 +221,7 @@ def choice_logprobs(prompt: str, labels: Sequence[str]) -> dict[str, float]:
         total = float(first[label_ids[0]])
         if len(label_ids) > 1:  # the label's later tokens, each given the ones before it
             with torch.inference_mode():
-                steps = model(input_ids=torch.tensor([label_ids[:-1]]), past_key_values=cache, use_cache=True).logits[0]
+                steps = model(input_ids=torch.tensor([label_ids[:-1]], device=model.device), past_key_values=cache, use_cache=True).logits[0]
             total += float(steps.float().log_softmax(dim=-1)[range(len(label_ids) - 1), label_ids[1:]].sum())
             _crop_cache(cache, len(ids))
         scores[label] = round(total, 4)

@@ -89,3 +89,29 @@ def test_a_model_whose_weights_are_not_the_files_is_refused(models):
     with torch.no_grad(): model.model.layers[3].self_attn.q_proj.weight[0, 0] += 1e-3  # a fine-tuned model, say
     with pytest.raises(ValueError, match="are not the model's weights"):
         lk.use_gguf_kernels(model, asset_path("smollm2"), cache=cache)
+
+
+def test_a_layer_on_another_device_uses_its_float32_weight(models):
+    "A model moved off the CPU (a GPU; here PyTorch's 'meta' device) computes with its float32 weights, without warning."
+    import copy
+    import warnings
+    _, model, _, _, _ = models
+    layer = copy.deepcopy(model.get_submodule("model.layers.0.self_attn.q_proj")).to("meta")
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.filterwarnings("error", message="the GGUF kernels could not be compiled")  # the CPU kernel was tried there
+        out = layer(torch.zeros(1, 1, layer.in_features, device="meta"))
+    assert out.device.type == "meta" and out.shape == (1, 1, layer.out_features)
+    assert lk._linear_class().failed is None
+
+
+@pytest.mark.parametrize("where", ["cpu", "cuda"])
+def test_load_llm_keeps_the_kernels_on_the_cpu_and_moves_the_model_to_a_gpu(where, monkeypatch):
+    "Where env.device() says 'cuda', load_llm moves the float32 model there and leaves its layers plain; else it swaps them."
+    from course_utils import env
+    moved = []
+    monkeypatch.setattr(env, "device", lambda verbose=True: where)
+    monkeypatch.setattr(torch.nn.Module, "to", lambda self, *args, **kwargs: moved.append(args) or self)  # no GPU here
+    model, _ = pretrained.load_llm.__wrapped__()
+    q_proj = type(model.get_submodule("model.layers.0.self_attn.q_proj"))
+    if where == "cuda": assert moved == [("cuda",)] and q_proj is torch.nn.Linear
+    else: assert moved == [] and q_proj is lk._linear_class()

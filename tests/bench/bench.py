@@ -218,11 +218,16 @@ def gpu_section() -> list[str]:
     if not gpu_rows: return []
     gpu_rows.sort(key=lambda r: (not r["lesson"][:2].isdigit(), r["lesson"]))  # lessons 00-07 first, then the LLM probe
     first = gpu_rows[0]
-    lines = ["", "## GPU", "", f"Full mode run as a plain script on one {first.get('device', 'GPU')} (torch {first.get('torch', '?')}, "
-             f"transformers {first.get('transformers', '?')}), measured on {first.get('date', '?')} by `tests/bench/bench_gpu.py` "
-             "(it needs a GPU machine; `make bench` does not rerun it). Target: under 2 minutes.", "",
-             "| lesson | mode | seconds | lesson's checks passed | note |", "|---|---|---|---|---|"]
-    return lines + [f"| {r['lesson']} | {r['mode']} | {r['seconds']} | {r.get('asserts_passed', '')} | {r.get('note', '')} |" for r in gpu_rows]
+    lines = ["", "## GPU", "", f"Each lesson in full mode, run as a plain script on one {first.get('device', 'GPU')} (torch "
+             f"{first.get('torch', '?')}, transformers {first.get('transformers', '?')}) by `tests/bench/bench_gpu.py` (it needs a "
+             "GPU machine; `make bench` does not rerun it), on the date of its row. Target: under 2 minutes. Below the lessons: "
+             "`llm_generation` is SmolLM2 through the course's own code (`bench_gpu.py generation`: lesson 03's `generate` and "
+             "lesson 01's `model.generate`, 64 new tokens, median of 5 runs; the seconds are those of 64 tokens), on the GPU, "
+             "where `load_llm` puts it when there is one, and on the same machine's CPU with 2 threads, as on Colab; "
+             "`fine_tuning_cli` is `python -m course_utils.fine_tuning` on one GPU, the baseline for several GPUs.", "",
+             "| lesson | mode | seconds | date | lesson's checks passed | note |", "|---|---|---|---|---|---|"]
+    return lines + [f"| {r['lesson']} | {r['mode']} | {r['seconds']} | {r.get('date', '')} | {r.get('asserts_passed', '')} | "
+                    f"{r.get('note', '')} |" for r in gpu_rows]
 
 
 COLAB_TIMES = ROOT / "tests" / "bench" / "colab_times.csv"  # written by tests/bench/bench_colab.py

@@ -17,6 +17,7 @@ checking its SHA-256. Then, when the assets they need are complete:
     python3 tests/bench/bench_gpu.py setup
     python3 tests/bench/bench_gpu.py steptime          # one MiniLM training step, batch 16 (random weights)
     python3 tests/bench/bench_gpu.py llm               # GGUF -> safetensors conversion (once), timed
+    python3 tests/bench/bench_gpu.py generation        # SmolLM2's speed through the course's code: GPU, then CPU (2 threads)
     python3 tests/bench/bench_gpu.py lessons 05 04     # each lesson as a plain script, fast = False, timed
     python3 tests/bench/bench_gpu.py sweep --until EPOCH_SECONDS
 Each lesson notebook becomes a script of its code cells, minus the Colab-only install cell and IPython magics
@@ -215,6 +216,68 @@ def llm() -> None:
     print(f"LLM: cold {timings[0]:.1f} s, cached {timings[1]:.1f} s")
 
 
+GENERATION_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch
+import bench_prompting as bp
+from course_utils import pretrained
+from course_utils.datasets import load_reviews
+from course_utils.prompting import REVIEW_EXAMPLES, prompt_accuracy
+from course_utils.zero_shot import label_logprobs
+if len(sys.argv) > 2: torch.set_num_threads(int(sys.argv[2]))
+started = time.perf_counter(); model, tokenizer = pretrained.load_llm(); load = time.perf_counter() - started
+started = time.perf_counter(); bp.greedy_ids(model, tokenizer, bp.PROMPT, True, 2); first = time.perf_counter() - started
+speeds = bp.time_runs({"generate (lesson 03)": lambda: bp.lesson_generate(64, model, tokenizer),
+                       "model.generate (lesson 01)": lambda: bp.library_generate(64, model, tokenizer)}, 64, 5)
+ids = [bp.greedy_ids(model, tokenizer, prompt, template, 64) for prompt, template in bp.LESSON_PROMPTS]
+test = load_reviews("test")
+items = [(text, "positive" if label else "negative") for text, label in zip(test.text[:100], test.label[:100])]
+started = time.perf_counter()
+accuracy = prompt_accuracy("Classify the sentiment of each review.", REVIEW_EXAMPLES[:4], items)
+few_shot = time.perf_counter() - started
+started = time.perf_counter()
+scores = label_logprobs(list(test.text[:300]), {"negative": " negative", "positive": " positive"},
+                        "Review: {text}\nSentiment:", progress=False)
+scoring = time.perf_counter() - started
+print("RESULT " + json.dumps(dict(device=str(model.device), threads=torch.get_num_threads(), load_s=load, first_step_s=first,
+      speeds=speeds, ids=ids, few_shot_s=few_shot, few_shot_accuracy=accuracy, scoring_s=scoring,
+      scoring_accuracy=float(((scores[:, 1] > scores[:, 0]) == test.label[:300].to_numpy().astype(bool)).mean()),
+      kernels=type(model.model.layers[0].self_attn.q_proj).__name__)))
+"""
+
+
+def generation() -> None:
+    "SmolLM2 through the course's code on the GPU (load_llm puts it there) and on this machine's CPU with 2 threads, as Colab's."
+    info, results = versions(), {}
+    script = GW / "generation_child.py"; script.write_text(GENERATION_CHILD)
+    for name, extra, argv in (("cuda", {}, []), ("cpu, 2 threads", {"CUDA_VISIBLE_DEVICES": ""}, ["2"])):
+        run = subprocess.run([sys.executable, str(script), str(ROOT / "tests" / "bench"), *argv], env={**child_env(), **extra},
+                             capture_output=True, text=True, timeout=400)
+        line = next((l for l in run.stdout.splitlines() if l.startswith("RESULT ")), None)
+        if line is None: print(f"{name}: failed\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"); continue
+        results[name] = json.loads(line[7:])
+        if run.stderr.strip(): print(f"{name} stderr:", run.stderr[-1500:])
+    if "cuda" in results and "cpu, 2 threads" in results:
+        same = sum(a == b for a, b in zip(results["cuda"]["ids"], results["cpu, 2 threads"]["ids"]))
+        first_diff = [next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b))) if a != b else None
+                      for a, b in zip(results["cuda"]["ids"], results["cpu, 2 threads"]["ids"])]
+        print(f"greedy tokens identical GPU vs CPU on {same} of {len(first_diff)} lesson prompts; first differences {first_diff}")
+    rows = []
+    for name, r in results.items():
+        speeds = "; ".join(f"{k} {v['median tok/s']:.1f} tok/s (best {v['best tok/s']:.1f})" for k, v in r["speeds"].items())
+        note = (f"SmolLM2-135M via load_llm on {r['device']} ({r['kernels']} layers, {r['threads']} CPU threads): {speeds}, 64 new tokens, "
+                f"median of 5; load_llm {r['load_s']:.1f} s (the GPU's run converts the GGUF when the cache is empty), first step "
+                f"{r['first_step_s']:.1f} s (the CPU's compiles the kernels); lesson 03 few-shot "
+                f"(4 examples) on 100 test reviews {r['few_shot_s']:.1f} s (accuracy {r['few_shot_accuracy']:.2f}); lesson 02 "
+                f"label_logprobs on 300 test reviews {r['scoring_s']:.1f} s (accuracy {r['scoring_accuracy']:.3f})")
+        rows.append(dict(lesson="llm_generation", mode=name, seconds=round(64 / r["speeds"]["generate (lesson 03)"]["median tok/s"], 2),
+                         device=info["gpu"] if r["device"].startswith("cuda") else "CPU of the GPU machine", torch=info["torch"],
+                         transformers=info["transformers"], date=time.strftime("%Y-%m-%d"), asserts_passed="", note=note))
+        print(note)
+    append_rows(rows)
+
+
 def steptime(repeats: int = 100) -> None:
     "Seconds per training step (forward, backward, AdamW) of MiniLM's architecture + head, batch 16, random weights."
     import torch
@@ -293,6 +356,7 @@ if __name__ == "__main__":
             timeout = int(args[args.index("--timeout") + 1]) if "--timeout" in args else 580
             lessons([a for a in args if a.isdigit() and len(a) == 2], timeout)
         elif command == "llm": llm()
+        elif command == "generation": generation()
         elif command == "steptime": steptime()
         elif command == "sweep": sweep(float(args[args.index("--until") + 1]) if "--until" in args else time.time() + 540)
         else: sys.exit(f"unknown command {command!r}: see the docstring")

@@ -85,7 +85,7 @@ def library_generate(tokens: int, model=None, tokenizer=None, **options) -> str:
     "Lesson 01's path: the chat template, then `model.generate`, forced to `tokens` new tokens."
     if model is None: model, tokenizer = pretrained.load_llm()
     inputs = tokenizer.apply_chat_template([{"role": "user", "content": PROMPT}], add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True)
+                                           return_tensors="pt", return_dict=True).to(model.device)
     with torch.inference_mode():
         output = model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False,
                                 pad_token_id=tokenizer.eos_token_id, **options)
@@ -120,11 +120,11 @@ def greedy_ids(model, tokenizer, prompt: str, template: bool, tokens: int) -> li
     ids = tokenizer(prompting.render_prompt(prompt, template=template), add_special_tokens=False)["input_ids"]
     end_ids, new_ids = set(pretrained.end_token_ids(tokenizer)), []
     with torch.inference_mode():
-        output = model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
+        output = model(input_ids=torch.tensor([ids], device=model.device), use_cache=True, logits_to_keep=1)
         while len(new_ids) < tokens:
             new_ids.append(int(output.logits[0, -1].argmax()))
             if new_ids[-1] in end_ids or len(new_ids) == tokens: break
-            output = model(input_ids=torch.tensor([[new_ids[-1]]]), past_key_values=output.past_key_values, use_cache=True)
+            output = model(input_ids=torch.tensor([[new_ids[-1]]], device=model.device), past_key_values=output.past_key_values, use_cache=True)
     return new_ids
 
 
