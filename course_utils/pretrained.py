@@ -190,14 +190,15 @@ def load_llm():
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from course_utils.env import device
-    from course_utils.llm_kernels import use_gguf_kernels
+    from course_utils.llm_kernels import gguf_read_once, use_gguf_kernels
     folder = _llm_cache_folder()
-    if not (folder / "config.json").exists(): _convert_gguf(folder)
-    with _quiet_loading():
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-    if device(verbose=False) == "cuda": model.to("cuda")  # the 4-bit kernels are for the CPU; a GPU has bandwidth to spare
-    else: use_gguf_kernels(model, asset_path("smollm2"), cache=folder / "gguf_kernels.safetensors")
+    with gguf_read_once():  # a first load parses the GGUF file once, not four times
+        if not (folder / "config.json").exists(): _convert_gguf(folder)
+        with _quiet_loading():
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+        if device(verbose=False) == "cuda": model.to("cuda")  # the 4-bit kernels are CPU code; a GPU's memory is fast
+        else: use_gguf_kernels(model, asset_path("smollm2"), cache=folder / "gguf_kernels.safetensors")
     return model.eval(), tokenizer
 
 # %% ../nbs/01_pretrained.ipynb #6b659766

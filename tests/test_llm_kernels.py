@@ -115,3 +115,34 @@ def test_load_llm_keeps_the_kernels_on_the_cpu_and_moves_the_model_to_a_gpu(wher
     q_proj = type(model.get_submodule("model.layers.0.self_attn.q_proj"))
     if where == "cuda": assert moved == [("cuda",)] and q_proj is torch.nn.Linear
     else: assert moved == [] and q_proj is lk._linear_class()
+
+
+def test_the_first_compile_on_a_machine_says_why_the_first_answer_waits(models, tmp_path, monkeypatch, capsys):
+    "COMPILE_NOTICE is printed when Inductor's folder has no marker for these kernels, then the marker stops it."
+    _, model, _, _, _ = models
+    marker = tmp_path / "marker"
+    monkeypatch.setattr(lk, "_compiled_marker", lambda: marker)
+    layer = model.get_submodule("model.layers.0.self_attn.q_proj")
+    shapes = tuple((tuple(a.shape), a.dtype) for a in (torch.zeros(1, layer.in_features), layer.q, layer.d, layer.m))
+    lk.compiled_kernel.__wrapped__("Q4_1", shapes)  # not the cached one: compile again
+    assert capsys.readouterr().out == lk.COMPILE_NOTICE + "\n" and marker.exists()
+    lk.compiled_kernel.__wrapped__("Q4_1", shapes)
+    assert capsys.readouterr().out == "", "the notice is for the first compile on a machine only"
+
+
+def test_gguf_read_once_parses_each_file_once_and_restores_the_gguf_package(monkeypatch, tmp_path):
+    import gguf
+    parsed = []
+    class CountingReader:
+        def __init__(self, path, mode="r"): parsed.append((path, mode))
+    monkeypatch.setattr(gguf, "GGUFReader", CountingReader)
+    original_map = gguf.get_tensor_name_map
+    other = tmp_path / "other.gguf"
+    with lk.gguf_read_once():
+        first = gguf.GGUFReader(asset_path("smollm2"))
+        assert gguf.GGUFReader(str(asset_path("smollm2"))) is first and len(parsed) == 1
+        gguf.GGUFReader(other)
+        assert len(parsed) == 2, "another file is parsed on its own"
+        assert gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, 2) is gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, 2)
+    assert gguf.GGUFReader is CountingReader and gguf.get_tensor_name_map is original_map
+    assert type(gguf.GGUFReader(other)) is CountingReader and len(parsed) == 3, "outside the block every call parses"
