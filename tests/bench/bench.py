@@ -188,7 +188,7 @@ def bench_setup() -> list[dict]:
         seconds = time.perf_counter() - start
     return [dict(kind="setup", name="make setup on a fresh clone (empty pip, uv, course and Inductor caches)", mode="-", runs=1,
                  seconds=round(seconds, 1), peak_gb="", ok=result.returncode == 0 and seconds <= 90, target_s=90,
-                 note="about a minute: torch with pip, the rest with uv, the LLM converted" +
+                 note="torch (from local wheels where pip has them) and the rest with uv, the LLM converted and its kernels compiled" +
                       ("" if result.returncode == 0 else f"; FAILED: {result.stdout[-300:]} {result.stderr[-300:]}"))]
 
 
