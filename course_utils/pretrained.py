@@ -232,7 +232,7 @@ def _convert_gguf(folder: Path) -> None:
     with FileLock(str(folder) + ".lock"):
         if (folder / "config.json").exists(): return
         gguf = asset_path("smollm2")
-        print(f"Converting the packaged SmolLM2 GGUF once (10-30 s); cached in {folder.parent}")
+        print(f"Converting the packaged SmolLM2 GGUF once (8-30 s); cached in {folder.parent}")
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         model.hf_quantizer = None  # the weights are now plain float32 tensors

@@ -30,6 +30,7 @@ import csv, hashlib, json, math, os, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # tests.bench.bench_prompting, for the comparison of tokens
 SCRATCH = ROOT / ".gpu"
 GW = Path(os.environ.get("GW", "/tmp/gw"))
 MiB = 1 << 20
@@ -216,53 +217,50 @@ def llm() -> None:
     print(f"LLM: cold {timings[0]:.1f} s, cached {timings[1]:.1f} s")
 
 
-GENERATION_CHILD = r"""
-import json, sys, time
-sys.path.insert(0, sys.argv[1])
-import torch
-import bench_prompting as bp
-from course_utils import pretrained
-from course_utils.datasets import load_reviews
-from course_utils.prompting import REVIEW_EXAMPLES, prompt_accuracy
-from course_utils.zero_shot import label_logprobs
-if len(sys.argv) > 2: torch.set_num_threads(int(sys.argv[2]))
-started = time.perf_counter(); model, tokenizer = pretrained.load_llm(); load = time.perf_counter() - started
-started = time.perf_counter(); bp.greedy_ids(model, tokenizer, bp.PROMPT, True, 2); first = time.perf_counter() - started
-speeds = bp.time_runs({"generate (lesson 03)": lambda: bp.lesson_generate(64, model, tokenizer),
-                       "model.generate (lesson 01)": lambda: bp.library_generate(64, model, tokenizer)}, 64, 5)
-ids = [bp.greedy_ids(model, tokenizer, prompt, template, 64) for prompt, template in bp.LESSON_PROMPTS]
-test = load_reviews("test")
-items = [(text, "positive" if label else "negative") for text, label in zip(test.text[:100], test.label[:100])]
-started = time.perf_counter()
-accuracy = prompt_accuracy("Classify the sentiment of each review.", REVIEW_EXAMPLES[:4], items)
-few_shot = time.perf_counter() - started
-started = time.perf_counter()
-scores = label_logprobs(list(test.text[:300]), {"negative": " negative", "positive": " positive"},
-                        "Review: {text}\nSentiment:", progress=False)
-scoring = time.perf_counter() - started
-print("RESULT " + json.dumps(dict(device=str(model.device), threads=torch.get_num_threads(), load_s=load, first_step_s=first,
-      speeds=speeds, ids=ids, few_shot_s=few_shot, few_shot_accuracy=accuracy, scoring_s=scoring,
-      scoring_accuracy=float(((scores[:, 1] > scores[:, 0]) == test.label[:300].to_numpy().astype(bool)).mean()),
-      kernels=type(model.model.layers[0].self_attn.q_proj).__name__)))
-"""
+def generation_child(threads: int | None = None) -> None:
+    "One side of `generation`, in the lessons' environment: SmolLM2 as load_llm gives it here; prints one RESULT line."
+    import torch
+    from course_utils import pretrained
+    from course_utils.datasets import load_reviews
+    from course_utils.prompting import REVIEW_EXAMPLES, prompt_accuracy
+    from course_utils.zero_shot import label_logprobs
+    from tests.bench import bench_prompting as bp
+    if threads: torch.set_num_threads(threads)
+    started = time.perf_counter(); model, tokenizer = pretrained.load_llm(); load = time.perf_counter() - started
+    started = time.perf_counter(); bp.greedy_ids(model, tokenizer, bp.PROMPT, True, 2); first = time.perf_counter() - started
+    speeds = bp.time_runs({"generate (lesson 03)": lambda: bp.lesson_generate(64, model, tokenizer),
+                           "model.generate (lesson 01)": lambda: bp.library_generate(64, model, tokenizer)}, 64, 5)
+    ids = [bp.greedy_ids(model, tokenizer, prompt, template, 64) for prompt, template in bp.LESSON_PROMPTS]
+    test = load_reviews("test")
+    items = [(text, "positive" if label else "negative") for text, label in zip(test.text[:100], test.label[:100])]
+    started = time.perf_counter()
+    accuracy = prompt_accuracy("Classify the sentiment of each review.", REVIEW_EXAMPLES[:4], items)
+    few_shot = time.perf_counter() - started
+    started = time.perf_counter()
+    scores = label_logprobs(list(test.text[:300]), {"negative": " negative", "positive": " positive"},
+                            "Review: {text}\nSentiment:", progress=False)
+    scoring = time.perf_counter() - started
+    scoring_accuracy = float(((scores[:, 1] > scores[:, 0]) == test.label[:300].to_numpy().astype(bool)).mean())
+    print("RESULT " + json.dumps(dict(device=str(model.device), threads=torch.get_num_threads(), load_s=load, first_step_s=first,
+          speeds=speeds, ids=ids, few_shot_s=few_shot, few_shot_accuracy=accuracy, scoring_s=scoring,
+          scoring_accuracy=scoring_accuracy, kernels=type(model.model.layers[0].self_attn.q_proj).__name__)))
 
 
 def generation() -> None:
     "SmolLM2 through the course's code on the GPU (load_llm puts it there) and on this machine's CPU with 2 threads, as Colab's."
     info, results = versions(), {}
-    script = GW / "generation_child.py"; script.write_text(GENERATION_CHILD)
     for name, extra, argv in (("cuda", {}, []), ("cpu, 2 threads", {"CUDA_VISIBLE_DEVICES": ""}, ["2"])):
-        run = subprocess.run([sys.executable, str(script), str(ROOT / "tests" / "bench"), *argv], env={**child_env(), **extra},
+        run = subprocess.run([sys.executable, __file__, "generation-child", *argv], env={**child_env(), **extra, "GW_CHILD": "1"},
                              capture_output=True, text=True, timeout=400)
         line = next((l for l in run.stdout.splitlines() if l.startswith("RESULT ")), None)
         if line is None: print(f"{name}: failed\n{run.stdout[-2000:]}\n{run.stderr[-4000:]}"); continue
         results[name] = json.loads(line[7:])
         if run.stderr.strip(): print(f"{name} stderr:", run.stderr[-1500:])
     if "cuda" in results and "cpu, 2 threads" in results:
-        same = sum(a == b for a, b in zip(results["cuda"]["ids"], results["cpu, 2 threads"]["ids"]))
-        first_diff = [next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b))) if a != b else None
-                      for a, b in zip(results["cuda"]["ids"], results["cpu, 2 threads"]["ids"])]
-        print(f"greedy tokens identical GPU vs CPU on {same} of {len(first_diff)} lesson prompts; first differences {first_diff}")
+        from tests.bench.bench_prompting import first_difference
+        first_diff = [first_difference(a, b) for a, b in zip(results["cuda"]["ids"], results["cpu, 2 threads"]["ids"])]
+        print(f"greedy tokens identical GPU vs CPU on {first_diff.count(None)} of {len(first_diff)} lesson prompts; "
+              f"first differences {first_diff}")
     rows = []
     for name, r in results.items():
         speeds = "; ".join(f"{k} {v['median tok/s']:.1f} tok/s (best {v['best tok/s']:.1f})" for k, v in r["speeds"].items())
@@ -357,8 +355,9 @@ if __name__ == "__main__":
             lessons([a for a in args if a.isdigit() and len(a) == 2], timeout)
         elif command == "llm": llm()
         elif command == "generation": generation()
+        elif command == "generation-child": generation_child(int(args[0]) if args else None)
         elif command == "steptime": steptime()
         elif command == "sweep": sweep(float(args[args.index("--until") + 1]) if "--until" in args else time.time() + 540)
         else: sys.exit(f"unknown command {command!r}: see the docstring")
     finally:
-        if command != "prepare": export()
+        if command not in ("prepare", "generation-child"): export()

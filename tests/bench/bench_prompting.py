@@ -128,13 +128,18 @@ def greedy_ids(model, tokenizer, prompt: str, template: bool, tokens: int) -> li
     return new_ids
 
 
+def first_difference(expected: list[int], got: list[int]) -> int | None:
+    "The first position where two token lists differ (one ending early counts), or None when they are the same."
+    first = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), None)
+    return min(len(expected), len(got)) if first is None and len(expected) != len(got) else first
+
+
 def same_tokens(reference, model, tokenizer, tokens: int) -> pd.DataFrame:
     "Per lesson prompt: are the greedy tokens of `model` those of `reference`, and where do they first differ."
     rows = []
     for prompt, template in LESSON_PROMPTS:
         expected, got = (greedy_ids(m, tokenizer, prompt, template, tokens) for m in (reference, model))
-        first = next((i for i, (a, b) in enumerate(zip(expected, got)) if a != b), None)
-        if first is None and len(expected) != len(got): first = min(len(expected), len(got))
+        first = first_difference(expected, got)
         rows.append({"prompt": prompt.replace("\n", " ")[:60], "template": template, "tokens": len(expected),
                      "identical": first is None, "first difference at": "" if first is None else first})
     return pd.DataFrame(rows)
